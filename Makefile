@@ -54,11 +54,13 @@ bench:
 	./scripts/bench.sh $(BENCH_COUNT)
 
 ## load: bounded API load test on loopback (prints runs/s, p50/p99, peak RSS)
-load:
-	$(GO) run ./cmd/loadtest -concurrency 64 -duration 10s
+load: build
+	$(GO) run ./cmd/loadtest -bin $(BIN)/orchestrator -concurrency 32 -duration 10s
+	$(GO) run ./cmd/loadtest -bin $(BIN)/orchestrator -concurrency 32 -duration 10s -inline
 
-load-1000:
-	$(GO) run ./cmd/loadtest -concurrency 1000 -duration 15s -latency 200ms
+## load-1000: 1,000 runs in flight (simulated model with 200 ms latency)
+load-1000: build
+	$(GO) run ./cmd/loadtest -bin $(BIN)/orchestrator -concurrency 1000 -duration 15s -latency 200ms
 
 ## lint: gofmt, go vet, and staticcheck when it installs
 lint:

@@ -33,6 +33,10 @@ type config struct {
 	limits         Limits
 	now            func() time.Time
 	maxConcurrency int
+	// meterProviderSet records that WithMeterProvider was given, so that
+	// WithMeterProvider(nil) means the global MeterProvider.
+	meterProviderSet bool
+	cost             func(observe.ProviderRequest) float64
 }
 
 // Limits bound what a workflow may ask for. Zero fields take the defaults.
@@ -115,9 +119,10 @@ func WithObserver(o observe.Observer) Option {
 
 // WithMeterProvider records the nine orchestrator metrics (package
 // instrument) on mp. nil means the global MeterProvider (a no-op unless the
-// application installed one).
+// application installed one). Default: no metrics are recorded (observers
+// given with WithObserver still see every event).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(c *config) { c.meterProvider = mp }
+	return func(c *config) { c.meterProvider, c.meterProviderSet = mp, true }
 }
 
 // WithTracerProvider creates workflow.execute, step.execute and llm.request
@@ -148,6 +153,15 @@ func WithMaxConcurrency(n int) Option { return func(c *config) { c.maxConcurrenc
 // WithClock injects the clock used for durations. Default: time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
+// WithCost sets the function that prices one provider request in US
+// dollars. The engine sums it into StepResult.CostUSD, Result.CostUSD and
+// observe.RunEnd.CostUSD, and passes it to the metrics recorder of
+// WithMeterProvider. It must be fast and safe for concurrent use. Default:
+// nil, which prices nothing (every cost is 0).
+func WithCost(f func(observe.ProviderRequest) float64) Option {
+	return func(c *config) { c.cost = f }
+}
+
 // Plan is a loaded, validated, compiled workflow, ready to run any number of
 // times concurrently. Obtain one with Engine.Load.
 type Plan struct {
@@ -155,7 +169,8 @@ type Plan struct {
 	plan     *compiled
 }
 
-// Engine loads and runs workflows. It is safe for concurrent use.
+// Engine loads and runs workflows. It is safe for concurrent use; create
+// one with New.
 //
 //	e, err := engine.New(engine.WithProviders(set), engine.WithMeterProvider(mp))
 //	plan, err := e.Load("triage.yaml", src)      // err is workflow.Problems
@@ -169,3 +184,9 @@ type Plan struct {
 // (success, failure, timeout, cancellation) and always returns a Result
 // unless the inputs are invalid (ErrInvalidInputs). Cancelling ctx cancels
 // the run: running steps fail with canceled, the run ends as failure.
+type Engine struct {
+	cfg    config
+	obs    observe.Observer
+	tracer trace.Tracer
+	env    step.Env // BaseDir is set per Load
+}

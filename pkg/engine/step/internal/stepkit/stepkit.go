@@ -1,0 +1,182 @@
+// Package stepkit holds the small helpers the built-in step types share:
+// a Builder wrapper that remembers whether a problem was reported, template
+// rendering with typed errors and the size limit, key checks and "did you
+// mean" suggestions. Everything is safe for concurrent use except Builder,
+// which, like step.Builder, is used by one Build call.
+package stepkit
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/errtype"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/tmpl"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/workflow"
+)
+
+// Builder wraps a step.Builder and records whether anything went wrong.
+type Builder struct {
+	step.Builder
+	failed bool
+}
+
+// Wrap returns b wrapped.
+func Wrap(b step.Builder) *Builder { return &Builder{Builder: b} }
+
+// Failed reports whether a problem was reported through this Builder.
+func (b *Builder) Failed() bool { return b.failed }
+
+// Errorf reports a problem at field.
+func (b *Builder) Errorf(field, format string, args ...any) {
+	b.failed = true
+	b.Builder.Errorf(field, format, args...)
+}
+
+// Template parses src (see step.Builder.Template).
+func (b *Builder) Template(field, src string) *tmpl.Template {
+	t := b.Builder.Template(field, src)
+	if t == nil {
+		b.failed = true
+	}
+	return t
+}
+
+// Templates parses every element of srcs, reported at field.
+func (b *Builder) Templates(field string, srcs []string) []*tmpl.Template {
+	out := make([]*tmpl.Template, len(srcs))
+	for i, s := range srcs {
+		out[i] = b.Template(field, s)
+	}
+	return out
+}
+
+// TemplateMap parses every value of m, reported at field.
+func (b *Builder) TemplateMap(field string, m map[string]string) map[string]*tmpl.Template {
+	out := make(map[string]*tmpl.Template, len(m))
+	for k, s := range m {
+		out[k] = b.Template(field, s)
+	}
+	return out
+}
+
+// Provider resolves a provider (see step.Builder.Provider).
+func (b *Builder) Provider(field, name string) provider.Provider {
+	p := b.Builder.Provider(field, name)
+	if p == nil {
+		b.failed = true
+	}
+	return p
+}
+
+// Has reports whether the step sets key.
+func Has(s *workflow.Step, key string) bool {
+	_, ok := s.FieldPos[key]
+	return ok
+}
+
+// Foreign reports, at their own position, the keys of s among all that are
+// not in allowed, for a step whose keys depend on a mode (what, e.g.
+// `function "concat"`).
+func Foreign(b *Builder, s *workflow.Step, all, allowed []string, what string) {
+	for _, k := range all {
+		if Has(s, k) && !slices.Contains(allowed, k) {
+			b.Errorf(k, "key %q does not belong to %s (its keys: %s)", k, what, strings.Join(allowed, ", "))
+		}
+	}
+}
+
+// Render renders t against data. A render failure, or an output over max
+// bytes (when max > 0), is an errtype.Template error naming what.
+func Render(t *tmpl.Template, data map[string]any, max int, what string) (string, error) {
+	out, err := t.Render(data)
+	if err != nil {
+		return "", errtype.New(errtype.Template, fmt.Errorf("render %s: %w", what, err))
+	}
+	if max > 0 && len(out) > max {
+		return "", errtype.New(errtype.Template, fmt.Errorf("render %s: output is %d bytes, over the limit of %d", what, len(out), max))
+	}
+	return out, nil
+}
+
+// Value returns the raw value when t is a single {{ path }}, and its
+// rendering otherwise.
+func Value(t *tmpl.Template, data map[string]any, max int, what string) (any, error) {
+	if v, ok := t.Value(data); ok {
+		return v, nil
+	}
+	return Render(t, data, max, what)
+}
+
+// Suggest returns the candidate closest to name by edit distance, or "" when
+// none is close (more than a third of the name differs).
+func Suggest(name string, candidates []string) string {
+	best, bestD := "", len(name)/3+1
+	for _, c := range candidates {
+		if d := distance(name, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// Unknown formats "unknown KIND "x" (did you mean "y"?); known: a, b".
+func Unknown(kind, name string, known []string) string {
+	known = slices.Clone(known)
+	sort.Strings(known)
+	msg := fmt.Sprintf("unknown %s %q", kind, name)
+	if s := Suggest(name, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return msg + "; known: " + strings.Join(known, ", ")
+}
+
+// distance is the optimal-string-alignment distance between a and b, by
+// bytes: insertions, deletions, substitutions and adjacent transpositions.
+func distance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+// Describe names v's JSON kind for messages ("a list", "text", ...).
+func Describe(v any) string {
+	rv := reflect.ValueOf(v)
+	switch {
+	case !rv.IsValid():
+		return "null"
+	case rv.Kind() == reflect.String:
+		return "text"
+	case rv.Kind() == reflect.Bool:
+		return "a boolean"
+	case rv.CanInt() || rv.CanUint() || rv.CanFloat():
+		return "a number"
+	case rv.Kind() == reflect.Map:
+		return "an object"
+	case rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array:
+		return fmt.Sprintf("a list of %d", rv.Len())
+	}
+	return fmt.Sprintf("a %T", v)
+}
