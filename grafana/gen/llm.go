@@ -53,6 +53,15 @@ func llm() *dashboard.DashboardBuilder {
 		WithPanel(graph("Mean latency by model", "Sum of attempt durations / attempts.", unitSecs, 12,
 			q("sum by (provider, model) (rate("+dur+"_sum{"+selLLM+"}"+rate+")) / sum by (provider, model) (rate("+dur+"_count{"+selLLM+"}"+rate+"))", "{{provider}}/{{model}}"))).
 		WithPanel(latencyHeatmap("Latency distribution", "Request attempts per latency bucket.", dur, selLLM, 24)).
+		WithRow(dashboard.NewRowBuilder("Streaming, retries and rate limits")).
+		WithPanel(withLimit(graph("Time to first token p50 / p95 / p99", "orchestrator_llm_time_to_first_token_seconds of streamed calls; the dashed line marks 1s.", unitSecs, 12,
+			quantiles("orchestrator_llm_time_to_first_token_seconds", selLLM, "provider, model", "{{provider}}/{{model}}")...), 1)).
+		WithPanel(graph("Rate-limit backoff p95 by provider", "orchestrator_llm_rate_limit_wait_seconds: backoff waits caused by 429s (Retry-After honoured up to the retry cap).", unitSecs, 12,
+			q(`histogram_quantile(0.95, sum by (provider, le) (rate(orchestrator_llm_rate_limit_wait_seconds_bucket{job=~"$job",provider=~"$provider"}`+rate+")))", "{{provider}} p95"))).
+		WithPanel(graph("Time spent in rate-limit backoff", "Seconds of rate-limit backoff per second, by provider: how much of the run time 429s cost.", unitSecs, 12,
+			q(`sum by (provider) (rate(orchestrator_llm_rate_limit_wait_seconds_sum{job=~"$job",provider=~"$provider"}`+rate+"))", "{{provider}}"))).
+		WithPanel(graph("Step retries by error type", "orchestrator_step_retries_total by the error type of the failed attempt.", unitRuns, 12,
+			q(`sum by (error_type) (rate(orchestrator_step_retries_total{job=~"$job",step_type=~"llm|embed"}`+rate+"))", "{{error_type}}"))).
 		WithRow(dashboard.NewRowBuilder("Tokens")).
 		WithPanel(graph("Input tokens per second by model", "Prompt tokens the providers reported (embeddings count here).", unitTokens, 12,
 			q("sum by (provider, model) (rate("+tokens+"{"+selLLM+`,type="input"}`+rate+"))", "{{provider}}/{{model}}"))).

@@ -58,6 +58,11 @@ func overview() *dashboard.DashboardBuilder {
 			q("sum by (step_type, status) (rate(orchestrator_step_executions_total{"+selJob+"}"+rate+"))", "{{step_type}} {{status}}"))).
 		WithPanel(graph("Step duration p50 / p95 / p99", "orchestrator_step_duration_seconds quantiles by step type (retries and backoff included).", unitSecs, 12,
 			quantiles("orchestrator_step_duration_seconds", selJob, "step_type", "{{step_type}}")...)).
+		WithRow(dashboard.NewRowBuilder("Streaming and retries")).
+		WithPanel(graph("Time to first token p50 / p95 / p99", "orchestrator_llm_time_to_first_token_seconds: from request start to the first content chunk of streamed calls.", unitSecs, 12,
+			quantiles("orchestrator_llm_time_to_first_token_seconds", selLLM, "provider, model", "{{provider}}/{{model}}")...)).
+		WithPanel(graph("Step retries by type and error", "orchestrator_step_retries_total: retries after a failed attempt, by the attempt's error type.", unitRuns, 12,
+			q("sum by (step_type, error_type) (rate(orchestrator_step_retries_total{"+selJob+"}"+rate+"))", "{{step_type}}: {{error_type}}"))).
 		WithRow(dashboard.NewRowBuilder("Errors and alerts")).
 		WithPanel(graph("Errors by type and component", "orchestrator_errors_total: provider = failed attempt, step_executor = failed step, executor = failed run.", unitRuns, 12,
 			q("sum by (component, error_type) (rate(orchestrator_errors_total{"+selJob+"}"+rate+"))", "{{component}}: {{error_type}}"))).

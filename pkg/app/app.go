@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
 	"github.com/orchestrator-dev/orchestrator/pkg/healthz"
+	"github.com/orchestrator-dev/orchestrator/pkg/instrument"
 	"github.com/orchestrator-dev/orchestrator/pkg/server"
 	"github.com/orchestrator-dev/orchestrator/pkg/telemetry"
 )
@@ -23,10 +25,12 @@ const (
 
 // Run serves the API until ctx ends, then shuts down gracefully:
 //
-//  1. readiness turns unavailable and new runs get 503 at once;
-//  2. the listener stops accepting;
-//  3. in-flight runs drain for up to ShutdownTimeout, then the rest are
-//     cancelled (failures of type canceled, counted by the engine);
+//  1. new runs get 503 and readiness turns unavailable, at once;
+//  2. in-flight runs (sync and async) drain for up to ShutdownTimeout, then
+//     the rest are cancelled (failures of type canceled, counted by the
+//     engine) and awaited; the listener stays open meanwhile, answering 503
+//     to new runs;
+//  3. the listener closes once every answer is written (http.Server.Shutdown);
 //  4. telemetry is shut down, which flushes a final export.
 //
 // It returns nil after a graceful shutdown, or the error that stopped
@@ -61,11 +65,16 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	// The recorder is built here rather than by engine.WithMeterProvider so
+	// that preloaded workflow names stay out of the workflow_name bound.
+	rec, err := instrument.New(mp, instrument.WithGenAI(o.Semconv == "genai"), instrument.WithMaxWorkflowNames(o.MaxWorkflowNames))
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	eng, err := engine.New(
 		engine.WithProviders(set),
-		engine.WithMeterProvider(mp),
+		engine.WithObserver(rec),
 		engine.WithLogger(log),
-		engine.WithObserver(logObserver{log}),
 		engine.WithMaxConcurrency(o.MaxConcurrency),
 		engine.WithAllowHTTPHosts(o.AllowHTTPHosts...),
 	)
@@ -77,13 +86,16 @@ func Run(ctx context.Context, o Options) (err error) {
 		if plans, err = Preload(eng, o.WorkflowsDir); err != nil {
 			return err
 		}
+		for _, p := range plans {
+			rec.AllowWorkflowNames(p.Workflow.Name)
+		}
 	}
 
 	health, err := healthz.New(healthz.Options{
+		Name:         "orchestrator",
 		Version:      o.Version,
-		MaxHeap:      o.MaxHeap,
-		Getenv:       o.Getenv,
-		Providers:    set,
+		MaxHeapBytes: uint64(o.MaxHeap),
+		Providers:    healthProviders(set),
 		OTLPEndpoint: tel.OTLPEndpoint(),
 	})
 	if err != nil {
@@ -129,20 +141,21 @@ func Run(ctx context.Context, o Options) (err error) {
 	case <-ctx.Done():
 		log.Info("shutting down: draining in-flight runs", "timeout", o.ShutdownTimeout.String())
 	}
-	health.SetDraining()
+	// New runs get 503 first, then readiness turns unavailable: a client
+	// that saw "not ready" can never have a run admitted afterwards. The
+	// listener stays open while runs drain, so that late requests get a
+	// clear 503 and probes see "not ready" rather than a refused connection.
 	srv.Drain()
-	deadline := time.Now().Add(o.ShutdownTimeout)
-	shutCtx, cancelShut := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(responseGrace))
-	defer cancelShut()
-	shut := make(chan error, 1)
-	go func() { shut <- hs.Shutdown(shutCtx) }() // stops accepting now, then waits for handlers
-
-	drainCtx, cancelDrain := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	health.SetDraining()
+	drainCtx, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)
 	defer cancelDrain()
 	if werr := srv.Wait(drainCtx); werr != nil {
 		log.Warn("shutdown timeout reached", "error", werr)
 	}
-	if serr := <-shut; serr != nil {
+	// Every run has returned; its handler is writing the answer.
+	shutCtx, cancelShut := context.WithTimeout(context.WithoutCancel(ctx), responseGrace)
+	defer cancelShut()
+	if serr := hs.Shutdown(shutCtx); serr != nil {
 		log.Warn("closing connections still open", "error", serr)
 		_ = hs.Close()
 	}
@@ -156,4 +169,17 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// healthProviders lists the usable providers with a base URL, for the
+// readiness reachability check. Unusable ones (a missing key) are left out:
+// they cannot serve runs anyway, and workflows using them do not load.
+func healthProviders(set *provider.Set) []healthz.Provider {
+	var out []healthz.Provider
+	for _, name := range set.Names() {
+		if e, _ := set.Lookup(name); e.Err == nil && e.BaseURL != "" {
+			out = append(out, healthz.Provider{Name: name, BaseURL: e.BaseURL})
+		}
+	}
+	return out
 }

@@ -6,11 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/orchestrator-dev/orchestrator/pkg/engine/observe"
 )
 
 // NewLogger returns a slog logger writing to w in format ("json" or
@@ -52,61 +49,3 @@ func (h traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h traceHandler) WithGroup(name string) slog.Handler {
 	return traceHandler{h.Handler.WithGroup(name)}
 }
-
-// logObserver turns engine events into the service's run logs: one line
-// per finished run (info), per failed step (warn) and per retry (info);
-// started runs and steps, and successful or skipped steps, at debug.
-type logObserver struct{ log *slog.Logger }
-
-func (o logObserver) RunStarted(ctx context.Context, e observe.RunStart) {
-	o.log.LogAttrs(ctx, slog.LevelDebug, "run started",
-		slog.String("run_id", e.RunID), slog.String("workflow_name", e.Workflow))
-}
-
-func (o logObserver) RunFinished(ctx context.Context, e observe.RunEnd) {
-	attrs := []slog.Attr{
-		slog.String("run_id", e.RunID), slog.String("workflow_name", e.Workflow),
-		slog.String("status", e.Status), slog.Float64("duration_ms", millis(e.Duration)),
-	}
-	if e.ErrorType != "" {
-		attrs = append(attrs, slog.String("error_type", string(e.ErrorType)))
-	}
-	o.log.LogAttrs(ctx, slog.LevelInfo, "run finished", attrs...)
-}
-
-func (o logObserver) StepStarted(ctx context.Context, e observe.StepStart) {
-	o.log.LogAttrs(ctx, slog.LevelDebug, "step started",
-		slog.String("run_id", e.RunID), slog.String("workflow_name", e.Workflow),
-		slog.String("step_id", e.StepID), slog.String("step_type", e.StepType))
-}
-
-func (o logObserver) StepFinished(ctx context.Context, e observe.StepEnd) {
-	attrs := []slog.Attr{
-		slog.String("run_id", e.RunID), slog.String("workflow_name", e.Workflow),
-		slog.String("step_id", e.StepID), slog.String("step_type", e.StepType),
-		slog.String("status", e.Status),
-	}
-	switch e.Status {
-	case observe.StatusFailure:
-		o.log.LogAttrs(ctx, slog.LevelWarn, "step failed", append(attrs,
-			slog.String("error_type", string(e.ErrorType)), slog.String("error", e.Error),
-			slog.Int("attempts", e.Attempts), slog.Float64("duration_ms", millis(e.Duration)))...)
-	case observe.StatusSkipped:
-		o.log.LogAttrs(ctx, slog.LevelDebug, "step skipped", append(attrs, slog.String("reason", e.SkipReason))...)
-	default:
-		o.log.LogAttrs(ctx, slog.LevelDebug, "step finished", append(attrs,
-			slog.Int("attempts", e.Attempts), slog.Float64("duration_ms", millis(e.Duration)))...)
-	}
-}
-
-func (o logObserver) StepRetrying(ctx context.Context, e observe.StepRetry) {
-	o.log.LogAttrs(ctx, slog.LevelInfo, "step retrying",
-		slog.String("run_id", e.RunID), slog.String("workflow_name", e.Workflow),
-		slog.String("step_id", e.StepID), slog.String("step_type", e.StepType),
-		slog.Int("attempt", e.Attempt), slog.String("error_type", string(e.ErrorType)),
-		slog.Duration("wait", e.Wait))
-}
-
-func (o logObserver) ProviderRequestFinished(context.Context, observe.ProviderRequest) {}
-
-func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

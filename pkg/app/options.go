@@ -40,6 +40,13 @@ type Options struct {
 	AuthTokenFile string
 	// ProtectOps also requires the token on /metrics and /health/*.
 	ProtectOps bool
+	// Semconv is "genai" (record the GenAI semantic-convention metrics too)
+	// or "off".
+	Semconv string
+	// MaxWorkflowNames bounds the distinct workflow_name label values of
+	// inline workflows (preloaded names are always kept); past it the value
+	// is "_other".
+	MaxWorkflowNames int
 	// LogLevel is debug, info, warn or error; LogFormat is json or text.
 	LogLevel, LogFormat string
 
@@ -63,6 +70,8 @@ func DefaultOptions() Options {
 		ShutdownTimeout: 30 * time.Second,
 		MaxInflight:     server.DefaultMaxInflight,
 		HistorySize:     server.DefaultHistorySize,
+		Semconv:          "genai",
+		MaxWorkflowNames: 200,
 		LogLevel:        "info",
 		LogFormat:       "json",
 		Getenv:          os.Getenv,
@@ -90,6 +99,12 @@ func (o Options) Validate() error {
 	}
 	if o.HistorySize < 1 {
 		add("history size %d: want >= 1", o.HistorySize)
+	}
+	if o.Semconv != "genai" && o.Semconv != "off" {
+		add("semconv %q: want genai or off", o.Semconv)
+	}
+	if o.MaxWorkflowNames < 0 {
+		add("max workflow names %d: want >= 0", o.MaxWorkflowNames)
 	}
 	if o.MaxHeap < 0 {
 		add("max heap %d: want >= 0", o.MaxHeap)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine"
@@ -19,14 +18,10 @@ import (
 func Providers(getenv func(string) string, file string) (*provider.Set, error) {
 	cfgs := builtin.DefaultConfigs(getenv)
 	if file != "" {
-		extra, err := builtin.LoadFile(file, getenv)
-		if err != nil {
+		var err error
+		if cfgs, err = builtin.LoadFile(file, getenv); err != nil {
 			return nil, fmt.Errorf("providers file: %w", err)
 		}
-		cfgs = slices.DeleteFunc(cfgs, func(c provider.Config) bool {
-			return slices.ContainsFunc(extra, func(e provider.Config) bool { return e.Name == c.Name })
-		})
-		cfgs = append(cfgs, extra...)
 	}
 	set, err := builtin.Registry().NewSet(cfgs)
 	if err != nil {
@@ -62,8 +57,8 @@ func Preload(eng *engine.Engine, dir string) ([]*engine.Plan, error) {
 		return nil, fmt.Errorf("workflows dir: %w", err)
 	}
 	var (
-		plans []*engine.Plan
-		errs  []error
+		plans  []*engine.Plan
+		errs   []error
 		byName = map[string]string{}
 	)
 	for _, e := range entries {

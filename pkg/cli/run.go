@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -94,7 +96,7 @@ func newEngine(env Env, providersFile string, maxConc int, hosts []string) (*eng
 	return engine.New(
 		engine.WithProviders(set),
 		engine.WithMeterProvider(noop.NewMeterProvider()),
-		engine.WithLogger(slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))),
+		engine.WithLogger(slog.New(stepLogs{slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), false})),
 		engine.WithMaxConcurrency(maxConc),
 		engine.WithAllowHTTPHosts(hosts...),
 	)
@@ -190,6 +192,15 @@ func outputText(out any) string {
 		if r, ok := obj["result"]; ok {
 			v = r
 		}
+		// parallel and branch: the outputs of their nested steps.
+		if rs, ok := obj["results"].(map[string]any); ok && len(rs) > 0 {
+			ids := slices.Sorted(maps.Keys(rs))
+			parts := make([]string, len(ids))
+			for i, id := range ids {
+				parts[i] = outputText(rs[id])
+			}
+			return strings.Join(parts, "\n")
+		}
 	}
 	if s, ok := v.(string); ok {
 		return s
@@ -199,4 +210,24 @@ func outputText(out any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// stepLogs passes only the records logged through a step's logger (for
+// example action: log), which the engine derives with With(run_id, ...):
+// the run's lifecycle is already on the progress lines.
+type stepLogs struct {
+	slog.Handler
+	fromStep bool
+}
+
+func (h stepLogs) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.fromStep && h.Handler.Enabled(ctx, l)
+}
+
+func (h stepLogs) WithAttrs(as []slog.Attr) slog.Handler {
+	return stepLogs{h.Handler.WithAttrs(as), true}
+}
+
+func (h stepLogs) WithGroup(name string) slog.Handler {
+	return stepLogs{h.Handler.WithGroup(name), h.fromStep}
 }

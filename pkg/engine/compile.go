@@ -89,6 +89,9 @@ func (e *Engine) Load(file string, data []byte) (*Plan, error) {
 	wf, probs := workflow.Decode(file, data, e.cfg.steps,
 		workflow.WithMaxSteps(lim.MaxSteps), workflow.WithMaxDepth(lim.MaxDepth), workflow.WithMaxBytes(lim.MaxFileBytes))
 	if wf == nil {
+		if len(probs) == 0 {
+			probs = workflow.Problems{{File: file, Line: 1, Column: 1, Message: "workflow could not be decoded"}}
+		}
 		return nil, probs
 	}
 	env := e.env
@@ -120,8 +123,9 @@ func (cp *compiler) compile(reportCycles bool) {
 	if cp.cyclic {
 		return
 	}
+	state := make([]bool, len(c.steps))
 	for i := range c.steps {
-		cp.visible(i, make([]uint8, len(c.steps)))
+		cp.visible(i, state)
 	}
 	cp.built = make([]bool, len(c.steps))
 	for _, i := range c.top.members {
@@ -211,18 +215,20 @@ func (cp *compiler) index(list []*workflow.Step, parent int, reportCycles bool) 
 		return g
 	}
 	g.graph = graph
-	g.limit = cp.c.limitFor(cp, parent)
+	g.limit = cp.limitFor(parent)
 	return g
 }
 
-// limitFor returns the concurrency limit of the group owned by parent.
-func (c *compiled) limitFor(cp *compiler, parent int) int {
+// limitFor returns the concurrency limit of a group owned by parent: the
+// owner's own limit when its config has one (parallel's max_concurrency,
+// through a ConcurrencyLimit() int method), else the workflow's, which
+// WithMaxConcurrency overrides.
+func (cp *compiler) limitFor(parent int) int {
 	limit := cp.wf.MaxConcurrency
 	if n := cp.e.cfg.maxConcurrency; n > 0 {
 		limit = n
 	}
 	if parent >= 0 {
-		// parallel's own max_concurrency wins in its group.
 		if l, ok := cp.wsteps[parent].Config.(interface{ ConcurrencyLimit() int }); ok && l.ConcurrencyLimit() > 0 {
 			limit = l.ConcurrencyLimit()
 		}
@@ -236,15 +242,15 @@ func (c *compiled) limitFor(cp *compiler, parent int) int {
 // visible computes, memoised, the steps that always finished before step i
 // starts: those visible to its parent, its dependencies with everything
 // nested in them, and what is visible to its dependencies.
-func (cp *compiler) visible(i int, state []uint8) []int {
+func (cp *compiler) visible(i int, visiting []bool) []int {
 	cs := cp.c.steps[i]
-	if cs.visible != nil || state[i] != 0 {
+	if cs.visible != nil || visiting[i] {
 		return cs.visible
 	}
-	state[i] = 1
+	visiting[i] = true
 	set := map[int]bool{}
 	if cs.parent >= 0 {
-		for _, v := range cp.visible(cs.parent, state) {
+		for _, v := range cp.visible(cs.parent, visiting) {
 			set[v] = true
 		}
 	}
@@ -259,7 +265,7 @@ func (cp *compiler) visible(i int, state []uint8) []int {
 		for _, n := range cp.c.steps[d].nested {
 			set[n] = true
 		}
-		for _, v := range cp.visible(d, state) {
+		for _, v := range cp.visible(d, visiting) {
 			set[v] = true
 		}
 	}

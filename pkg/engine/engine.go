@@ -13,8 +13,13 @@ import (
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/observe"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/action"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/branch"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/embed"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/llm"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/parallel"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/transform"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/vectorsearch"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/vector"
 	"github.com/orchestrator-dev/orchestrator/pkg/instrument"
 )
@@ -27,6 +32,7 @@ const TracerName = "github.com/orchestrator-dev/orchestrator/pkg/engine"
 func DefaultSteps() *step.Registry {
 	r := step.NewRegistry()
 	for _, s := range []step.Spec{
+		llm.Spec(), embed.Spec(), vectorsearch.Spec(), transform.Spec(), action.Spec(),
 		parallel.Spec(), branch.Spec(),
 	} {
 		r.Register(s)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -19,15 +18,16 @@ import (
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/branch"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/parallel"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/tmpl"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/workflow"
 )
 
 // fakeConfig configures the test-only `fake` step type.
 type fakeConfig struct {
-	SleepMS      int    `yaml:"sleep_ms"`     // sleep, honouring ctx unless ignore_ctx
-	IgnoreCtx    bool   `yaml:"ignore_ctx"`   // sleep through cancellation
-	Fail         string `yaml:"fail"`         // fail with this error type
-	FailTimes    int    `yaml:"fail_times"`   // fail only the first n attempts (0: every attempt)
+	SleepMS      int    `yaml:"sleep_ms"`   // sleep, honouring ctx unless ignore_ctx
+	IgnoreCtx    bool   `yaml:"ignore_ctx"` // sleep through cancellation
+	Fail         string `yaml:"fail"`       // fail with this error type
+	FailTimes    int    `yaml:"fail_times"` // fail only the first n attempts (0: every attempt)
 	RetryAfterMS int    `yaml:"retry_after_ms"`
 	Panic        bool   `yaml:"panic"`
 	Value        string `yaml:"value"`    // object {"value": value}, values [value]
@@ -36,6 +36,7 @@ type fakeConfig struct {
 	Model        string `yaml:"model"`
 	Stream       bool   `yaml:"stream"`
 	Embed        bool   `yaml:"embed"`
+	Template     string `yaml:"template"` // object["rendered"] = the rendering
 }
 
 // recorder watches fake steps: peak concurrency, start times, attempts.
@@ -96,6 +97,12 @@ func fakeSpec(rec *recorder) step.Spec {
 					return nil
 				}
 			}
+			var tpl *tmpl.Template
+			if c.Template != "" {
+				if tpl = b.Template("template", c.Template); tpl == nil {
+					return nil
+				}
+			}
 			if c.Fail != "" && !slices.Contains(errTypes, errtype.Type(c.Fail)) {
 				b.Errorf("fail", "unknown error type %q", c.Fail)
 				return nil
@@ -142,6 +149,13 @@ func fakeSpec(rec *recorder) step.Spec {
 						v = fmt.Sprint(o["value"])
 					}
 					obj["read"] = v
+				}
+				if tpl != nil {
+					out, err := tpl.Render(rt.Data())
+					if err != nil {
+						return step.Result{}, err
+					}
+					obj["rendered"] = out
 				}
 				if c.Value != "" {
 					obj["value"] = c.Value
@@ -240,7 +254,9 @@ func (e *events) add(format string, args ...any) {
 	e.mu.Unlock()
 }
 
-func (e *events) RunStarted(_ context.Context, ev observe.RunStart) { e.add("run start %s", ev.Workflow) }
+func (e *events) RunStarted(_ context.Context, ev observe.RunStart) {
+	e.add("run start %s", ev.Workflow)
+}
 func (e *events) RunFinished(_ context.Context, ev observe.RunEnd) {
 	e.add("run end %s %s %s", ev.Workflow, ev.Status, ev.ErrorType)
 }
@@ -276,7 +292,7 @@ func (e *events) sorted() []string {
 	return l
 }
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // newEngine returns an engine with the test step types and providers.
 func newEngine(t testing.TB, rec *recorder, opts ...engine.Option) (*engine.Engine, *events) {
@@ -331,6 +347,6 @@ func summary(res *engine.Result) string {
 func diff(t *testing.T, got, want []string) {
 	t.Helper()
 	if !slices.Equal(got, want) {
-		t.Errorf("events:\n  got:\n\t%s\n  want:\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+		t.Errorf("lines:\n  got:\n\t%s\n  want:\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
 	}
 }

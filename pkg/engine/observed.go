@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"strconv"
 	"time"
@@ -36,10 +35,13 @@ func newObservedProvider(e *Engine, entry *provider.Entry) *observedProvider {
 	o := &observedProvider{e: e, p: entry.Provider, name: entry.Name, kind: entry.Kind}
 	if u, err := url.Parse(entry.BaseURL); err == nil && u.Host != "" {
 		o.address = u.Hostname()
-		if p, err := strconv.Atoi(u.Port()); err == nil {
+		switch p, err := strconv.Atoi(u.Port()); {
+		case err == nil:
 			o.port = p
-		} else if port, err := net.LookupPort("tcp", u.Scheme); err == nil {
-			o.port = port
+		case u.Scheme == "https":
+			o.port = 443
+		case u.Scheme == "http":
+			o.port = 80
 		}
 	}
 	return o
@@ -166,4 +168,3 @@ func providerErrorType(err error) errtype.Type {
 	}
 	return errtype.ProviderError
 }
-

@@ -37,6 +37,10 @@ type run struct {
 	slots   []slot
 	ran     []atomic.Bool // per nested group: RunGroup or SkipGroup was called
 	tracing bool          // spans are worth creating (a real TracerProvider)
+	debug   bool          // the logger takes debug records (checked once per run)
+	// failed is the index of the first step that failed, anywhere in the
+	// run, or -1. Once set, no step starts any more (fail fast).
+	failed atomic.Int32
 }
 
 type slot struct {
@@ -67,6 +71,7 @@ func (e *Engine) Run(ctx context.Context, p *Plan, inputs map[string]any, opts .
 		rc.id = fmt.Sprintf("%016x", rand.Uint64())
 	}
 	r := &run{e: e, p: c, id: rc.id, obs: e.obs, inputs: in, slots: make([]slot, len(c.steps))}
+	r.failed.Store(-1)
 	if rc.observer != nil {
 		r.obs = observe.Multi(e.obs, rc.observer)
 	}
@@ -78,6 +83,7 @@ func (e *Engine) Run(ctx context.Context, p *Plan, inputs map[string]any, opts .
 	ctx, span := e.tracer.Start(ctx, "workflow.execute", trace.WithAttributes(
 		attribute.String("workflow.name", c.name), attribute.String("orchestrator.run.id", r.id)))
 	r.tracing = span.IsRecording() || span.SpanContext().IsValid()
+	r.debug = e.cfg.logger.Enabled(ctx, slog.LevelDebug)
 	r.obs.RunStarted(ctx, observe.RunStart{RunID: r.id, Workflow: c.name, Start: start})
 
 	runCtx, cancel := context.WithTimeoutCause(ctx, c.timeout, c.cause)
@@ -171,7 +177,10 @@ func (r *run) result(runCtx context.Context, out dag.Outcome, start time.Time) *
 			}
 			res.Error = &ErrorInfo{Type: string(t), Message: msg}
 		default:
-			i := c.top.members[out.Failed]
+			i := int(r.failed.Load())
+			if i < 0 {
+				i = c.top.members[out.Failed]
+			}
 			res.Error = &ErrorInfo{Type: string(errtype.StepFailed),
 				Message: fmt.Sprintf("step %q failed: %v", c.steps[i].id, r.slots[i].err)}
 		}
@@ -198,17 +207,16 @@ func (gr *groupRun) Skip(k int, reason string) {
 	gr.r.skip(gr.ctx, gr.g.members[k], reason)
 }
 
+func (gr *groupRun) Stopped() bool { return gr.r.failed.Load() >= 0 }
+
 // execStep runs one step: condition, attempts with retries, output
 // binding, events, and the bookkeeping of nested steps.
 func (r *run) execStep(ctx context.Context, cs *cstep) dag.Status {
 	rt := &stepRT{r: r, cs: cs, data: r.data(cs)}
 	if cs.cond != nil {
-		ok, err := cs.cond.Bool(rt.data)
+		ok, err := evalCondition(cs, rt.data)
 		switch {
 		case err != nil:
-			if errtype.Of(err) == errtype.ExecutionError {
-				err = errtype.New(errtype.Template, err)
-			}
 			err = fmt.Errorf("condition: %w", err)
 			start := r.e.cfg.now()
 			r.obs.StepStarted(ctx, observe.StepStart{RunID: r.id, Workflow: r.p.name, StepID: cs.id, StepType: cs.typ})
@@ -232,7 +240,9 @@ func (r *run) execStep(ctx context.Context, cs *cstep) dag.Status {
 	}
 	rt.ctx = sctx
 	r.obs.StepStarted(sctx, observe.StepStart{RunID: r.id, Workflow: r.p.name, StepID: cs.id, StepType: cs.typ})
-	r.logStep(sctx, slog.LevelDebug, cs.id, "step started", slog.String("step_type", cs.typ))
+	if r.debug {
+		r.logStep(sctx, slog.LevelDebug, cs.id, "step started", slog.String("step_type", cs.typ))
+	}
 
 	var err error
 	var attempts int
@@ -245,6 +255,17 @@ func (r *run) execStep(ctx context.Context, cs *cstep) dag.Status {
 		err = ctxError(ctx, err)
 	}
 	return r.finish(sctx, span, cs, rt, attempts, err, start)
+}
+
+// evalCondition evaluates the step's condition; a panic in the expression
+// library is a failure of the step, not of the process.
+func evalCondition(cs *cstep, data map[string]any) (ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ok, err = false, errtype.New(errtype.ExecutionError, fmt.Errorf("panicked: %v", p))
+		}
+	}()
+	return cs.cond.Bool(data)
 }
 
 // ctxError gives err the type of ctx's cause (timeout or canceled): the
@@ -274,6 +295,7 @@ func (r *run) finish(ctx context.Context, span trace.Span, cs *cstep, rt *stepRT
 	ev := observe.StepEnd{RunID: r.id, Workflow: r.p.name, StepID: cs.id, StepType: cs.typ, Attempts: attempts, Duration: d}
 	if err != nil {
 		status = dag.Failed
+		r.failed.CompareAndSwap(-1, int32(cs.idx))
 		t := errtype.Of(err)
 		sl.err = err
 		sl.res.Status = observe.StatusFailure
@@ -288,18 +310,18 @@ func (r *run) finish(ctx context.Context, span trace.Span, cs *cstep, rt *stepRT
 	} else {
 		sl.obj = rt.obj
 		sl.res.Output = rt.obj
-		r.logStep(ctx, slog.LevelDebug, cs.id, "step finished", slog.String("step_type", cs.typ), slog.Duration("duration", d))
+		if r.debug {
+			r.logStep(ctx, slog.LevelDebug, cs.id, "step finished", slog.String("step_type", cs.typ), slog.Duration("duration", d))
+		}
 	}
 	ev.Status = sl.res.Status
 	// Nested steps that never ran end now, before their parent.
-	for _, n := range cs.nested {
-		if !r.slots[n].ended {
-			reason := fmt.Sprintf("step %q did not run it", cs.id)
-			if err != nil {
-				reason = fmt.Sprintf("step %q failed", cs.id)
-			}
-			r.skip(ctx, n, reason)
+	if len(cs.groups) > 0 {
+		reason := fmt.Sprintf("step %q did not run it", cs.id)
+		if err != nil {
+			reason = fmt.Sprintf("step %q failed", cs.id)
 		}
+		r.skipNested(ctx, cs, reason)
 	}
 	sl.ended = true
 	r.obs.StepFinished(ctx, ev)
@@ -310,18 +332,34 @@ func (r *run) finish(ctx context.Context, span trace.Span, cs *cstep, rt *stepRT
 	return status
 }
 
-// skip records that step i (and everything nested in it) will not run.
+// skip records that step i, and everything nested in it, will not run.
 func (r *run) skip(ctx context.Context, i int, reason string) {
 	cs := r.p.steps[i]
-	for _, n := range cs.nested {
-		if !r.slots[n].ended {
-			r.skip(ctx, n, fmt.Sprintf("step %q was skipped: %s", cs.id, reason))
+	r.skipNested(ctx, cs, fmt.Sprintf("step %q was skipped: %s", cs.id, reason))
+	r.skipOne(ctx, cs, reason)
+}
+
+// skipNested skips the steps nested in cs that have not ended, each after
+// its own nested steps.
+func (r *run) skipNested(ctx context.Context, cs *cstep, reason string) {
+	for _, g := range cs.groups {
+		for _, m := range g.members {
+			r.skipNested(ctx, r.p.steps[m], reason)
+			if !r.slots[m].ended {
+				r.skipOne(ctx, r.p.steps[m], reason)
+			}
 		}
 	}
-	sl := &r.slots[i]
+}
+
+// skipOne records that cs will not run and emits its StepEnd.
+func (r *run) skipOne(ctx context.Context, cs *cstep, reason string) {
+	sl := &r.slots[cs.idx]
 	sl.res = StepResult{Status: observe.StatusSkipped, Type: cs.typ, SkipReason: reason}
 	sl.ended = true
-	r.logStep(ctx, slog.LevelDebug, cs.id, "step skipped", slog.String("step_type", cs.typ), slog.String("reason", reason))
+	if r.debug {
+		r.logStep(ctx, slog.LevelDebug, cs.id, "step skipped", slog.String("step_type", cs.typ), slog.String("reason", reason))
+	}
 	r.obs.StepFinished(ctx, observe.StepEnd{RunID: r.id, Workflow: r.p.name, StepID: cs.id, StepType: cs.typ,
 		Status: observe.StatusSkipped, Error: reason, SkipReason: reason})
 }
@@ -459,9 +497,10 @@ func (rt *stepRT) group(g step.Group) (*group, error) {
 }
 
 // RunGroup runs nested steps with the engine's scheduling: see
-// step.Runtime. Fail fast applies within the group. The error wraps the
-// first failed nested step's error (so it has that step's type), or the
-// cause of ctx when ctx ended before every nested step ran.
+// step.Runtime. The error wraps the first failed nested step's error (so it
+// has that step's type); or the cause of ctx when ctx ended before every
+// nested step ran; or is of type canceled when a failure elsewhere in the
+// run stopped the group (fail fast is run-wide).
 func (rt *stepRT) RunGroup(ctx context.Context, g step.Group) error {
 	gg, err := rt.group(g)
 	if err != nil {
@@ -472,8 +511,11 @@ func (rt *stepRT) RunGroup(ctx context.Context, g step.Group) error {
 	case out.Failed >= 0:
 		i := gg.members[out.Failed]
 		return fmt.Errorf("step %q failed: %w", rt.r.p.steps[i].id, rt.r.slots[i].err)
-	case out.Stopped != "":
+	case out.Stopped != "" && ctx.Err() != nil:
 		return fmt.Errorf("nested steps did not all run: %w", context.Cause(ctx))
+	case out.Stopped != "":
+		// Another step of the run failed first.
+		return errtype.New(errtype.Canceled, fmt.Errorf("nested steps did not all run: %s", out.Stopped))
 	}
 	return nil
 }

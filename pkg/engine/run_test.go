@@ -231,7 +231,7 @@ steps:
   - {id: after, type: fake, depends_on: [slow]}
 `)
 		res := mustRun(t, t.Context(), e, p, nil)
-		want := `after:skipped(run stopped: workflow timed out after 2s) quick:success:1 slow:failure:timeout:1 stubborn:success:1`
+		want := `after:skipped(dependency "slow" failed) quick:success:1 slow:failure:timeout:1 stubborn:success:1`
 		if got := summary(res); got != want {
 			t.Errorf("steps:\n got %s\nwant %s", got, want)
 		}
@@ -244,7 +244,7 @@ steps:
 		diff(t, ev.sorted(), []string{
 			"run end wto failure timeout",
 			"run start wto",
-			"step end after fake skipped (run stopped: workflow timed out after 2s) attempts=0",
+			`step end after fake skipped (dependency "slow" failed) attempts=0`,
 			"step end quick fake success  attempts=1",
 			"step end slow fake failure timeout attempts=1",
 			"step end stubborn fake success  attempts=1",
@@ -262,12 +262,17 @@ func TestWorkflowTimeoutDuringBackoff(t *testing.T) {
 name: wto
 timeout_seconds: 1.5
 steps:
-  - {id: flaky, type: fake, fail: network, retry: {max_attempts: 5, backoff: constant, initial_delay_ms: 1000, max_delay_ms: 1000}}
+  - {id: flaky, type: fake, fail: network, retry: {max_attempts: 5, backoff: constant, initial_delay_ms: 4000, max_delay_ms: 4000}}
+  - {id: never, type: fake, depends_on: [flaky]}
 `)
 		res := mustRun(t, t.Context(), e, p, nil)
 		s := res.Steps["flaky"]
-		if s.Status != "failure" || s.Error.Type != "timeout" || s.Attempts != 2 || res.Error.Type != "timeout" {
-			t.Errorf("step %+v %+v run %+v; want 2 attempts, timeout", s, s.Error, res.Error)
+		if s.Status != "failure" || s.Error.Type != "timeout" || s.Attempts != 1 || res.Error.Type != "timeout" ||
+			s.Error.Message != "attempt 1: fake failure on attempt 1; no retry: workflow timed out after 1.5s" {
+			t.Errorf("step %+v %+v run %+v; want 1 attempt cut off in backoff, timeout", s, s.Error, res.Error)
+		}
+		if res.Duration != 1500*time.Millisecond {
+			t.Errorf("duration %v, want 1.5s", res.Duration)
 		}
 	})
 }
@@ -284,7 +289,7 @@ steps:
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(500*time.Millisecond, cancel)
 		res := mustRun(t, ctx, e, p, nil)
-		want := `a:failure:canceled:1 b:skipped(run stopped: context canceled)`
+		want := `a:failure:canceled:1 b:skipped(dependency "a" failed)`
 		if got := summary(res); got != want {
 			t.Errorf("steps:\n got %s\nwant %s", got, want)
 		}
@@ -296,7 +301,7 @@ steps:
 			"step start a fake",
 			"provider a myfake/fake chat slow model= status=failure timeout in=0 out=0 stream=false ttfc=false server=127.0.0.1:8089",
 			"step end a fake failure canceled attempts=1",
-			"step end b fake skipped (run stopped: context canceled) attempts=0",
+			`step end b fake skipped (dependency "a" failed) attempts=0`,
 			"run end cx failure canceled",
 		})
 	})
@@ -588,8 +593,8 @@ func TestOutputBinding(t *testing.T) {
 name: ob
 steps:
   - {id: a, type: fake, value: hello, output: [greeting]}
-  - {id: b, type: fake, value: x, output: [one, two]}
   - {id: c, type: fake}
+  - {id: b, type: fake, value: x, output: [one, two], depends_on: [a, c]}
 `)
 	res := mustRun(t, t.Context(), e, p, nil)
 	if got := res.Steps["a"].Output; got["greeting"] != "hello" || got["value"] != "hello" {

@@ -82,19 +82,15 @@ func TestCost(t *testing.T) {
 	)
 }
 
-func TestQueueAndRejections(t *testing.T) {
+func TestQueue(t *testing.T) {
 	ctx := context.Background()
 	rec, reader := newRecorder(t)
 	rec.QueueEntered(ctx)
 	rec.QueueEntered(ctx)
 	rec.QueueLeft(ctx, 20*ms)
-	rec.RunRejected(ctx, instrument.RejectMaxInflight)
-	rec.RunRejected(ctx, instrument.RejectMaxInflight)
-	rec.RunRejected(ctx, instrument.RejectDraining)
 	assertMetrics(t, collect(t, reader),
 		updown("orchestrator.run.queue_depth", "{run}", pt(1)),
 		hist("orchestrator.run.queue_wait", hp([]float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30}, nil, 0.02)),
-		counter("orchestrator.run.rejections", "{request}", pt(2, s("reason", "max_inflight")), pt(1, s("reason", "draining"))),
 	)
 }
 
@@ -269,5 +265,4 @@ func feedAll(ctx context.Context, rec *instrument.Recorder) {
 	rec.RunFinished(ctx, end)
 	rec.QueueEntered(ctx)
 	rec.QueueLeft(ctx, 5*ms)
-	rec.RunRejected(ctx, instrument.RejectMaxInflight)
 }

@@ -21,12 +21,6 @@ const (
 	ComponentExecutor     = "executor"      // one run that ended in failure
 )
 
-// Values of the reason attribute of orchestrator_run_rejections_total.
-const (
-	RejectMaxInflight = "max_inflight" // the concurrent-run limit was reached
-	RejectDraining    = "draining"     // the service is shutting down
-)
-
 // Option configures a Recorder.
 type Option func(*config)
 
@@ -80,7 +74,6 @@ type Recorder struct {
 	steps   *cache[stepKey, *stepSet]
 	llm     *cache[llmKey, *llmSet]
 	retries *cache[retryKey, *retrySet]
-	rejects *cache[string, []metric.AddOption]
 
 	overflowWorkflow []metric.AddOption
 	overflowModel    []metric.AddOption
@@ -109,7 +102,6 @@ type instruments struct {
 	rateLimitWait metric.Float64Histogram
 	queueDepth    metric.Int64UpDownCounter
 	queueWait     metric.Float64Histogram
-	rejections    metric.Int64Counter
 	overflow      metric.Int64Counter
 
 	// GenAI semantic conventions (nil when off).
@@ -148,7 +140,6 @@ func New(mp metric.MeterProvider, opts ...Option) (*Recorder, error) {
 		rateLimitWait: b.histogram(nameRateLimitWait, "s", "Backoff waits caused by provider rate limits."),
 		queueDepth:    b.upDown(nameQueueDepth, "{run}", "Runs waiting for admission."),
 		queueWait:     b.histogram(nameQueueWait, "s", "Time runs waited for admission."),
-		rejections:    b.counter(nameRejections, "{request}", "Run submissions rejected by admission control."),
 		overflow:      b.counter(nameLabelOverflow, "{measurement}", "Measurements whose label value was replaced by _other."),
 	}
 	if cfg.genAI {
@@ -169,7 +160,6 @@ func New(mp metric.MeterProvider, opts ...Option) (*Recorder, error) {
 		steps:            newCache[stepKey, *stepSet](cfg.cacheSize),
 		llm:              newCache[llmKey, *llmSet](cfg.cacheSize),
 		retries:          newCache[retryKey, *retrySet](cfg.cacheSize),
-		rejects:          newCache[string, []metric.AddOption](cfg.cacheSize),
 		overflowWorkflow: addOpts(attribute.String("label", "workflow_name")),
 		overflowModel:    addOpts(attribute.String("label", "model")),
 	}, nil
@@ -287,16 +277,6 @@ func (r *Recorder) QueueEntered(ctx context.Context) { r.inst.queueDepth.Add(ctx
 func (r *Recorder) QueueLeft(ctx context.Context, waited time.Duration) {
 	r.inst.queueDepth.Add(ctx, -1)
 	r.inst.queueWait.Record(ctx, waited.Seconds())
-}
-
-// RunRejected counts a submission rejected by admission control. reason
-// should be RejectMaxInflight or RejectDraining.
-func (r *Recorder) RunRejected(ctx context.Context, reason string) {
-	o, ok := r.rejects.load(reason)
-	if !ok {
-		o = r.rejects.store(reason, addOpts(attribute.String("reason", reason)))
-	}
-	r.inst.rejections.Add(ctx, 1, o...)
 }
 
 // builder creates instruments, collecting errors.

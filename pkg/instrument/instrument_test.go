@@ -263,6 +263,14 @@ func TestNine(t *testing.T) {
 	}
 }
 
+func TestNilMeterProvider(t *testing.T) {
+	rec, err := instrument.New(nil) // the global MeterProvider: a no-op here
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.RunStarted(context.Background(), observe.RunStart{Workflow: "triage"})
+}
+
 // TestConcurrentRuns records many runs from many goroutines (run with
 // -race): every count is exact and active workflows returns to 0.
 func TestConcurrentRuns(t *testing.T) {

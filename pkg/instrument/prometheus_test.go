@@ -59,7 +59,6 @@ func TestPrometheusNames(t *testing.T) {
 		"orchestrator_llm_rate_limit_wait_seconds":            "HISTOGRAM",
 		"orchestrator_run_queue_depth":                        "GAUGE",
 		"orchestrator_run_queue_wait_seconds":                 "HISTOGRAM",
-		"orchestrator_run_rejections_total":                   "COUNTER",
 		"orchestrator_label_overflow_total":                   "COUNTER",
 		"gen_ai_client_operation_duration_seconds":            "HISTOGRAM",
 		"gen_ai_client_token_usage":                           "HISTOGRAM",

@@ -30,7 +30,6 @@ const (
 	nameRateLimitWait  = "orchestrator.llm.rate_limit_wait"
 	nameQueueDepth     = "orchestrator.run.queue_depth"
 	nameQueueWait      = "orchestrator.run.queue_wait"
-	nameRejections     = "orchestrator.run.rejections"
 	nameLabelOverflow  = "orchestrator.label.overflow"
 	nameGenAIDuration  = "gen_ai.client.operation.duration"
 	nameGenAITokens    = "gen_ai.client.token.usage"

@@ -20,22 +20,25 @@ import (
 
 // Limits.
 const (
+	// MaxLength bounds the source of an expression (not of a template).
+	MaxLength = 4096
 	// MaxNodes bounds the size of an expression's syntax tree.
-	MaxNodes = 1000
+	MaxNodes = 256
 	// MemoryBudget bounds what one evaluation may allocate, in expr's units
-	// (elements of ranges, arrays, maps and sorted lists).
+	// (elements of ranges, arrays, maps, concatenated and sorted lists).
 	MemoryBudget = 1_000_000
 )
 
-// builtins are the expr-lang functions a condition may call: none reads
-// the clock, the environment or files, and none builds a result larger
-// than its input by more than a constant factor.
+// builtins are the expr-lang functions a condition may call. None reads
+// the clock, the environment or files, none turns a string into a list,
+// and none builds a result larger than its input by more than a constant
+// factor, so sizes only grow additively through an expression.
 var builtins = []string{
-	"abs", "ceil", "concat", "first", "flatten", "float", "floor", "fromJSON",
-	"get", "hasPrefix", "hasSuffix", "indexOf", "int", "keys", "last",
-	"lastIndexOf", "len", "lower", "max", "mean", "median", "min", "reverse",
-	"round", "sort", "split", "string", "take", "toJSON", "trim", "trimPrefix",
-	"trimSuffix", "type", "uniq", "upper", "values",
+	"abs", "ceil", "concat", "first", "flatten", "float", "floor", "get",
+	"hasPrefix", "hasSuffix", "indexOf", "int", "keys", "last", "lastIndexOf",
+	"len", "lower", "max", "mean", "median", "min", "reverse", "round", "sort",
+	"string", "take", "trim", "trimPrefix", "trimSuffix", "type", "uniq",
+	"upper", "values",
 }
 
 // Expr is a compiled condition. It is immutable and safe for concurrent use.
@@ -60,6 +63,9 @@ func Compile(src string) (e *Expr, err error) {
 	}
 	if strings.TrimSpace(src) == "" {
 		return nil, &tmpl.SyntaxError{Line: 1, Column: 1, Msg: "empty expression"}
+	}
+	if len(src) > MaxLength {
+		return nil, &tmpl.SyntaxError{Line: 1, Column: 1, Msg: fmt.Sprintf("expression longer than %d bytes", MaxLength)}
 	}
 	defer func() {
 		// expr's parser and checker are third-party code: no input may
@@ -192,14 +198,19 @@ func (a *analyzer) fail(n ast.Node, format string, args ...any) {
 }
 
 // visit walks n. inPred is true inside a predicate (the body of any,
-// filter, ...), where another predicate is not allowed: nesting them
-// multiplies the work.
+// filter, ...), which runs once per element: there it may read only the
+// element, so that its cost stays proportional to the element, and may not
+// hold another predicate.
 func (a *analyzer) visit(n ast.Node, inPred bool) {
 	if n == nil || a.err != nil {
 		return
 	}
 	switch n := n.(type) {
 	case *ast.IdentifierNode:
+		if inPred {
+			a.fail(n, "a predicate may read only its element (# or .field), #index and literals, not %s", n.Value)
+			return
+		}
 		if a.root(n) {
 			a.refs[n.Value] = struct{}{}
 		}
@@ -208,7 +219,7 @@ func (a *analyzer) visit(n ast.Node, inPred bool) {
 			a.fail(n, "method calls are not supported")
 			return
 		}
-		if root, path := staticPath(n); root != nil {
+		if root, path := staticPath(n); root != nil && !inPred {
 			if a.root(root) {
 				a.addRef(append([]string{root.Value}, path...))
 			}
@@ -248,6 +259,10 @@ func (a *analyzer) visit(n ast.Node, inPred bool) {
 	case *ast.UnaryNode:
 		a.visit(n.Node, inPred)
 	case *ast.BinaryNode:
+		if _, lit := n.Right.(*ast.StringNode); n.Operator == "matches" && !lit {
+			a.fail(n.Right, "the pattern of matches must be a string literal")
+			return
+		}
 		a.visit(n.Left, inPred)
 		a.visit(n.Right, inPred)
 	case *ast.SliceNode:

@@ -31,25 +31,33 @@
 //
 // # Sandbox and limits
 //
-// Expressions see only the data passed to Bool or Value. expr has no
-// access to the environment, files or network; on top of that:
+// Expressions see only the data passed to Bool or Value. expr itself has
+// no access to the environment, files or network. Because expr evaluation
+// has no timeout or context, Compile also enforces rules that bound the
+// cost of every evaluation:
 //
-//   - Only a fixed set of builtins is enabled (see the builtins list in
+//   - Only a fixed set of builtins is enabled (the builtins list in
 //     cond.go, plus the predicates all, any, none, one, filter, find,
 //     findIndex, findLast, findLastIndex, count, sum, groupBy and sortBy).
-//     now, date, timezone and duration (clock and time-zone files), and
-//     repeat, replace, join, map and reduce (results that can grow far
-//     beyond their input) are compile errors, as are let, method calls
-//     and unknown functions.
-//   - Predicates cannot be nested, so one evaluation costs at most
-//     (length of a list) x (size of the expression) x (size of the values
-//     it touches).
-//   - Expressions have at most MaxNodes syntax nodes, which also bounds
-//     parser recursion.
-//   - expr evaluation has no timeout or context. Each evaluation gets a
-//     MemoryBudget (counted in elements of ranges, arrays, maps and
-//     sorts), so 1..10000000 fails with "memory budget exceeded"
-//     instead of allocating.
+//     now, date, timezone and duration (clock and time-zone files) are
+//     not available, nor repeat, replace, join, split, toJSON, fromJSON,
+//     map and reduce, whose results can grow far beyond their input or
+//     turn a string into a list. let, method calls and unknown functions
+//     are compile errors.
+//   - A predicate may read only its element (# or .field), #index and
+//     literals, and may not hold another predicate, so it costs at most
+//     (size of the list) x (size of the predicate).
+//   - The pattern of matches must be a string literal (compiled once).
+//   - The source is at most MaxLength bytes and MaxNodes syntax nodes,
+//     which also bounds parser recursion.
+//   - Each evaluation gets a MemoryBudget (elements of ranges, arrays,
+//     maps, concatenated and sorted lists), so 1..10000000 fails with
+//     "memory budget exceeded" instead of allocating.
+//
+// Together these make an evaluation at most MaxNodes operations, each
+// linear in its operands, whose sizes grow only additively from the inputs,
+// step outputs and budgeted ranges they start from. Conditions are not a
+// place for data processing: use a transform step.
 //
 // Evaluation errors are errtype.Validation (expressions, and a result of
 // the wrong type) or errtype.Template (template rendering).

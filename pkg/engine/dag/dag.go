@@ -138,6 +138,11 @@ type Handler interface {
 	// Skip reports that node i will never start, and why. It is called on
 	// Run's goroutine, once the running nodes have finished.
 	Skip(i int, reason string)
+	// Stopped reports whether a failure elsewhere (for example in another
+	// graph of the same run) stops this graph: no node starts any more,
+	// as after a failure of one of its own nodes. It is called on Run's
+	// goroutine before each start and must be cheap.
+	Stopped() bool
 }
 
 // Outcome summarises a Run.
@@ -189,7 +194,7 @@ func (g *Graph) Run(ctx context.Context, limit int, h Handler) Outcome {
 	}
 
 	for {
-		for head < len(ready) && running < limit && out.Failed < 0 && ctx.Err() == nil {
+		for head < len(ready) && running < limit && out.Failed < 0 && ctx.Err() == nil && !h.Stopped() {
 			i := ready[head]
 			head++
 			if running == 0 && head == len(ready) {

@@ -30,6 +30,7 @@ type node struct {
 // start/end times and the peak number of nodes running at once.
 type recorder struct {
 	nodes []node
+	stop  func() bool // Stopped; nil: never
 
 	mu      sync.Mutex
 	running int
@@ -89,6 +90,8 @@ func (r *recorder) Skip(i int, reason string) {
 	r.seen[r.nodes[i].name]++
 	r.skipped[r.nodes[i].name] = reason
 }
+
+func (r *recorder) Stopped() bool { return r.stop != nil && r.stop() }
 
 func (r *recorder) checkOnce(t *testing.T) {
 	t.Helper()
@@ -201,6 +204,26 @@ func TestFailFastLimitOne(t *testing.T) {
 	if rec.skipped["b"] != "run stopped after a failure" || rec.skipped["c"] != "run stopped after a failure" {
 		t.Errorf("skipped %v", rec.skipped)
 	}
+}
+
+func TestStoppedFromOutside(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g, rec := build(t, []node{
+			{name: "a", sleep: 2 * time.Second},
+			{name: "b", deps: []string{"a"}},
+			{name: "c", sleep: time.Second},
+		})
+		start := time.Now()
+		rec.stop = func() bool { return time.Since(start) >= time.Second }
+		out := g.Run(t.Context(), 8, rec)
+		if out.Failed != -1 || out.Stopped != "run stopped after a failure" {
+			t.Errorf("outcome %+v", out)
+		}
+		if _, ran := rec.started["b"]; ran || rec.skipped["b"] != out.Stopped || rec.ended["a"] != 2*time.Second {
+			t.Errorf("started %v skipped %v ended %v; want a finished, b skipped", rec.started, rec.skipped, rec.ended)
+		}
+		rec.checkOnce(t)
+	})
 }
 
 func TestSkippedDependencyCountsAsFinished(t *testing.T) {

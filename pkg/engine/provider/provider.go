@@ -66,8 +66,9 @@ type EmbedResponse struct {
 
 // Provider is one configured LLM endpoint.
 //
-// Methods are safe for concurrent use. They honour ctx cancellation and
-// deadlines (returning an *Error of type timeout or network), make exactly
+// Methods are safe for concurrent use. They honour ctx: a deadline returns
+// an *Error of type timeout, a cancellation returns an error wrapping
+// context.Canceled (errtype.Of reports canceled). They make exactly
 // one HTTP request per call, and never retry. On failure they may return a
 // non-nil partial response together with the error when the API reported
 // usage before failing (for example a stream cut after its usage event); the

@@ -42,7 +42,8 @@
 //     truncate. They are called as {{helper arg...}} or, nested, as
 //     (helper arg...). Arguments are paths, sub-expressions, or string
 //     ('...' or "..."), number, true, false and null literals. eq compares
-//     numbers by value (1 == 1.0); gt and lt order two numbers or two
+//     numbers by value (1 == 1.0), and lists and maps by identity as in
+//     JavaScript; gt and lt order two numbers or two
 //     strings and are false for any other pair; len counts runes, list
 //     elements or map entries; default a b is b when a is nil or an empty
 //     string, list or map; join list sep; truncate s n keeps n runes.
@@ -56,8 +57,10 @@
 // Templates see only the data passed to Render: no environment, files,
 // clock or network, and no user-defined helpers. Every render is bounded:
 // the output by the byte limit (ErrOutputLimit, also checked by json and
-// join before they build a large string), the work by MaxSteps
-// (ErrWorkLimit), and recursion by MaxDepth, enforced at parse time.
+// join before they return a large string), the work by MaxSteps
+// (ErrWorkLimit; helpers are charged for the bytes they read and build,
+// so a loop cannot repeat expensive work unnoticed), and recursion by
+// MaxDepth, enforced at parse time.
 // Render errors are errtype.Template.
 //
 // # Concurrency

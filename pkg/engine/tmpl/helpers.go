@@ -13,9 +13,10 @@ import (
 type helper struct {
 	name     string
 	min, max int // argument count; max < 0 means no upper bound
-	// fn computes the result; limit is the render's output limit, which
-	// helpers that can build large strings respect.
-	fn func(args []any, limit int) (any, error)
+	// fn computes the result. Helpers whose cost grows with their
+	// arguments charge it with st.charge, and those that build strings
+	// respect the output limit st.max.
+	fn func(st *state, args []any) (any, error)
 	// lit, if set, checks literal arguments at parse time.
 	lit func(args []expr) error
 }
@@ -48,17 +49,26 @@ func newHelpers() (map[string]*helper, []string) {
 	byName := map[string]*helper{}
 	var names []string
 	for _, h := range []*helper{
-		{name: "eq", min: 2, max: 2, fn: func(a []any, _ int) (any, error) { return equal(a[0], a[1]), nil }},
-		{name: "ne", min: 2, max: 2, fn: func(a []any, _ int) (any, error) { return !equal(a[0], a[1]), nil }},
-		{name: "gt", min: 2, max: 2, fn: func(a []any, _ int) (any, error) { c, ok := compare(a[0], a[1]); return ok && c > 0, nil }},
-		{name: "lt", min: 2, max: 2, fn: func(a []any, _ int) (any, error) { c, ok := compare(a[0], a[1]); return ok && c < 0, nil }},
-		{name: "and", min: 2, max: -1, fn: func(a []any, _ int) (any, error) {
+		{name: "eq", min: 2, max: 2, fn: func(st *state, a []any) (any, error) { return equal(a[0], a[1]), chargeStrings(st, a) }},
+		{name: "ne", min: 2, max: 2, fn: func(st *state, a []any) (any, error) { return !equal(a[0], a[1]), chargeStrings(st, a) }},
+		{name: "gt", min: 2, max: 2, fn: func(st *state, a []any) (any, error) {
+			c, ok := compare(a[0], a[1])
+			return ok && c > 0, chargeStrings(st, a)
+		}},
+		{name: "lt", min: 2, max: 2, fn: func(st *state, a []any) (any, error) {
+			c, ok := compare(a[0], a[1])
+			return ok && c < 0, chargeStrings(st, a)
+		}},
+		{name: "and", min: 2, max: -1, fn: func(_ *state, a []any) (any, error) {
 			return !slices.ContainsFunc(a, func(v any) bool { return !truthy(v) }), nil
 		}},
-		{name: "or", min: 2, max: -1, fn: func(a []any, _ int) (any, error) { return slices.ContainsFunc(a, truthy), nil }},
-		{name: "not", min: 1, max: 1, fn: func(a []any, _ int) (any, error) { return !truthy(a[0]), nil }},
+		{name: "or", min: 2, max: -1, fn: func(_ *state, a []any) (any, error) { return slices.ContainsFunc(a, truthy), nil }},
+		{name: "not", min: 1, max: 1, fn: func(_ *state, a []any) (any, error) { return !truthy(a[0]), nil }},
 		{name: "json", min: 1, max: 1, fn: helperJSON},
-		{name: "len", min: 1, max: 1, fn: func(a []any, _ int) (any, error) {
+		{name: "len", min: 1, max: 1, fn: func(st *state, a []any) (any, error) {
+			if err := chargeStrings(st, a); err != nil {
+				return nil, err
+			}
 			n, ok := length(a[0])
 			if !ok {
 				return nil, fmt.Errorf("want a string, list or map, got %s", kindOf(a[0]))
@@ -68,8 +78,8 @@ func newHelpers() (map[string]*helper, []string) {
 		{name: "upper", min: 1, max: 1, fn: stringHelper(strings.ToUpper)},
 		{name: "lower", min: 1, max: 1, fn: stringHelper(strings.ToLower)},
 		{name: "trim", min: 1, max: 1, fn: stringHelper(strings.TrimSpace)},
-		{name: "default", min: 2, max: 2, fn: func(a []any, _ int) (any, error) {
-			if n, ok := length(a[0]); ok && n == 0 {
+		{name: "default", min: 2, max: 2, fn: func(_ *state, a []any) (any, error) {
+			if empty(a[0]) {
 				return a[1], nil
 			}
 			return a[0], nil
@@ -91,28 +101,45 @@ func newHelpers() (map[string]*helper, []string) {
 	return byName, names
 }
 
-func helperJSON(a []any, limit int) (any, error) {
+// chargeStrings charges for reading the string arguments.
+func chargeStrings(st *state, a []any) error {
+	n := 0
+	for _, v := range a {
+		if s, ok := v.(string); ok {
+			n += len(s)
+		}
+	}
+	return st.charge(n)
+}
+
+func helperJSON(st *state, a []any) (any, error) {
 	b, err := appendJSON(nil, a[0])
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > limit {
-		return nil, fmt.Errorf("output exceeds %d bytes: %w", limit, ErrOutputLimit)
+	if err := st.charge(len(b)); err != nil {
+		return nil, err
+	}
+	if len(b) > st.max {
+		return nil, fmt.Errorf("output exceeds %d bytes: %w", st.max, ErrOutputLimit)
 	}
 	return string(b), nil
 }
 
-func stringHelper(f func(string) string) func([]any, int) (any, error) {
-	return func(a []any, _ int) (any, error) {
+func stringHelper(f func(string) string) func(*state, []any) (any, error) {
+	return func(st *state, a []any) (any, error) {
 		s, err := stringify(a[0])
 		if err != nil {
+			return nil, err
+		}
+		if err := st.charge(len(s)); err != nil {
 			return nil, err
 		}
 		return f(s), nil
 	}
 }
 
-func helperJoin(a []any, limit int) (any, error) {
+func helperJoin(st *state, a []any) (any, error) {
 	sep, err := stringify(a[1])
 	if err != nil {
 		return nil, err
@@ -128,6 +155,9 @@ func helperJoin(a []any, limit int) (any, error) {
 	}
 	var b []byte
 	err = iterate(a[0], func(i, _ int, _, item any) error {
+		if err := st.tick(); err != nil {
+			return err
+		}
 		if i > 0 {
 			b = append(b, sep...)
 		}
@@ -135,21 +165,27 @@ func helperJoin(a []any, limit int) (any, error) {
 		if b, err = appendValue(b, item); err != nil {
 			return err
 		}
-		if len(b) > limit {
-			return fmt.Errorf("output exceeds %d bytes: %w", limit, ErrOutputLimit)
+		if len(b) > st.max {
+			return fmt.Errorf("output exceeds %d bytes: %w", st.max, ErrOutputLimit)
 		}
 		return nil
 	})
-	return string(b), err
+	if err != nil {
+		return nil, err
+	}
+	return string(b), st.charge(len(b))
 }
 
-func helperTruncate(a []any, _ int) (any, error) {
+func helperTruncate(st *state, a []any) (any, error) {
 	n, err := count(a[1])
 	if err != nil {
 		return nil, err
 	}
 	s, err := stringify(a[0])
 	if err != nil {
+		return nil, err
+	}
+	if err := st.charge(len(s)); err != nil {
 		return nil, err
 	}
 	for i := range s {

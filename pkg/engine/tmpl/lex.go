@@ -271,7 +271,9 @@ func lexWord(src string, p int) (end, bad int) {
 	return p, -1
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func describe(t token) string {
 	switch t.kind {

@@ -47,9 +47,14 @@ func putState(st *state) {
 	statePool.Put(st)
 }
 
-// tick charges one unit of work against MaxSteps.
-func (st *state) tick() error {
-	st.steps++
+// tick charges one step against MaxSteps.
+func (st *state) tick() error { return st.add(1) }
+
+// charge charges for reading or building n bytes: one step per 64.
+func (st *state) charge(n int) error { return st.add(n >> 6) }
+
+func (st *state) add(n int) error {
+	st.steps += n
 	if st.steps > MaxSteps {
 		return fmt.Errorf("template does more than %d steps: %w", MaxSteps, ErrWorkLimit)
 	}
@@ -197,7 +202,10 @@ func (e *callExpr) eval(st *state) (any, error) {
 		}
 		st.args = append(st.args, v)
 	}
-	v, err := e.h.fn(st.args[base:], st.max)
+	if err := st.tick(); err != nil {
+		return nil, err
+	}
+	v, err := e.h.fn(st, st.args[base:])
 	clear(st.args[base:])
 	st.args = st.args[:base]
 	if err != nil {

@@ -14,9 +14,11 @@ const (
 	// MaxDepth bounds the nesting of blocks and sub-expressions; deeper
 	// templates fail to parse.
 	MaxDepth = 64
-	// MaxSteps bounds the work of one render: each expression, block and
-	// #each iteration costs one step. Exceeding it fails with ErrWorkLimit.
-	MaxSteps = 1 << 22
+	// MaxSteps bounds the work of one render: each output tag, block,
+	// #each iteration and helper call costs one step, and helpers cost one
+	// more step per 64 bytes they read or build. Exceeding it fails with
+	// ErrWorkLimit.
+	MaxSteps = 1 << 20
 	// DefaultMaxBytes is the output limit of Render and Value, and of
 	// RenderLimit when its maxBytes is not positive.
 	DefaultMaxBytes = 1 << 20

@@ -79,6 +79,7 @@ func TestRender(t *testing.T) {
 		{"unless else if", "{{#unless flag}}a{{else if mode}}b{{/unless}}", "b"},
 		{"truthiness", "{{#if tags}}1{{/if}}{{#if (not empty)}}2{{/if}}{{#if none}}x{{/if}}{{#if prefs}}3{{/if}}", "123"},
 		{"eq across number types", "{{eq priority 3}} {{eq whole 2}} {{ne mode 'deep'}} {{eq none null}} {{eq tags tags}}", "true true false true true"},
+		{"eq on lists and maps is identity", "{{eq prefs steps.classify}} {{eq prefs none}} {{eq none prefs}} {{eq tags 'billing'}}", "false false false false"},
 		{"gt lt", "{{gt priority 2}} {{lt ratio 0.1}} {{gt 'b' 'a'}} {{gt mode 1}} {{lt none 1}}", "true false true false false"},
 		{"and or not", "{{and flag mode}} {{and flag zero}} {{or zero empty}} {{or zero 'x' none}} {{not none}}", "true false false true true"},
 		{"json", `{{json ticket}} {{json prefs}} {{json none}} {{json 1.5}}`, `"My order #123 <arrived> broken & late" {"lang":"en","tone":"formal"} null 1.5`},
@@ -293,6 +294,7 @@ func TestLimits(t *testing.T) {
 		list[i] = i
 	}
 	data["inputs"].(map[string]any)["list"] = list
+	data["inputs"].(map[string]any)["long"] = strings.Repeat("x", 1<<16)
 	tests := []struct {
 		name, src string
 		max       int
@@ -306,6 +308,7 @@ func TestLimits(t *testing.T) {
 		{name: "join checks before building", src: "{{ len (join list ticket) }}", max: 1000, is: tmpl.ErrOutputLimit},
 		{name: "json checks before building", src: "{{ len (json list) }}", max: 100, is: tmpl.ErrOutputLimit},
 		{name: "default limit", src: "{{#each list}}{{#each ../list}}{{../../ticket}}{{/each}}{{/each}}", max: 0, is: tmpl.ErrOutputLimit},
+		{name: "helpers are charged for bytes", src: "{{#each list}}{{#if (eq ../long ../long)}}{{/if}}{{/each}}", max: 0, is: tmpl.ErrWorkLimit},
 		{name: "work limit", src: "{{#each list}}{{#each ../list}}{{#each ../../list}}{{/each}}{{/each}}{{/each}}", max: 0, is: tmpl.ErrWorkLimit},
 	}
 	for _, tt := range tests {

@@ -64,6 +64,13 @@ func iterate(v any, fn func(i, n int, key, item any) error) error {
 			}
 		}
 		return nil
+	case []map[string]any:
+		for i, e := range x {
+			if err := fn(i, len(x), i, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -286,8 +293,9 @@ func stringify(v any) (string, error) {
 	return string(b), err
 }
 
-// equal compares numbers by value across Go types, other scalars with ==
-// and composite values deeply.
+// equal compares numbers by value across Go types and other scalars with
+// ==. As in JavaScript, lists and maps are equal only when they are the
+// same value, which keeps eq cheap.
 func equal(a, b any) bool {
 	if fa, ok := toFloat(a); ok {
 		fb, ok := toFloat(b)
@@ -303,7 +311,35 @@ func equal(a, b any) bool {
 		y, ok := b.(bool)
 		return ok && x == y
 	}
-	return reflect.DeepEqual(a, b)
+	if b == nil {
+		return false
+	}
+	ra, rb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if ra.Type() != rb.Type() {
+		return false
+	}
+	switch ra.Kind() {
+	case reflect.Map, reflect.Pointer, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return ra.Pointer() == rb.Pointer()
+	case reflect.Slice:
+		return ra.Pointer() == rb.Pointer() && ra.Len() == rb.Len()
+	}
+	return false
+}
+
+// empty reports whether v is nil or an empty string, list or map.
+func empty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Slice, reflect.Map, reflect.String:
+		return rv.Len() == 0
+	}
+	return false
 }
 
 // compare orders two numbers or two strings; ok is false for any other pair.

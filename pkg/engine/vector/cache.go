@@ -11,7 +11,7 @@ import (
 // Key identifies a built index: the corpus file and the embedder that filled
 // in the missing vectors (empty when the corpus has every vector).
 type Key struct {
-	Path       string // as passed to Cache.Corpus
+	Path       string // the corpus file (vector_search uses its absolute path)
 	Provider   string // provider name as written in the workflow
 	Model      string
 	Dimensions int // the embed request's dimensions; 0 for the model's default

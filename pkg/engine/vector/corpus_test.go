@@ -70,3 +70,19 @@ func FuzzParseCorpus(f *testing.F) {
 		}
 	})
 }
+
+// The corpus shipped with the examples stays valid.
+func TestExampleCorpus(t *testing.T) {
+	c, err := ReadCorpus("../../../examples/corpus/kb.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Docs) < 40 || c.Missing != len(c.Docs) {
+		t.Errorf("%d docs, %d without vectors", len(c.Docs), c.Missing)
+	}
+	for _, d := range c.Docs {
+		if d.Metadata["topic"] == nil || d.Metadata["lang"] == nil {
+			t.Errorf("%s: metadata %v lacks topic or lang", d.ID, d.Metadata)
+		}
+	}
+}

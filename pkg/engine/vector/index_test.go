@@ -161,7 +161,9 @@ func TestIndexEmbedErrors(t *testing.T) {
 			"testdata/mixed.jsonl: the embedder returned 1 vectors for 2 texts"},
 		{"dims", func(_ context.Context, in []string) ([][]float64, error) { return [][]float64{{1, 0}, {1, 0}}, nil },
 			`testdata/mixed.jsonl: document "b": dimension mismatch: the embedder returned 2 dimensions, want 3`},
-		{"nan", func(_ context.Context, in []string) ([][]float64, error) { return [][]float64{{1, 0, 0}, {math.Inf(1), 0, 0}}, nil },
+		{"nan", func(_ context.Context, in []string) ([][]float64, error) {
+			return [][]float64{{1, 0, 0}, {math.Inf(1), 0, 0}}, nil
+		},
 			`testdata/mixed.jsonl: document "c": embedder: vector element 0 is not a finite number`},
 	}
 	for _, tt := range tests {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -226,9 +228,7 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 		d.errorf(p, "\"name\" must be 1 to 64 letters, digits, '_', '-' or '.', got %q", doc.Name)
 	}
 	if t := doc.TimeoutSeconds; t != nil {
-		if *t <= 0 {
-			d.errorf(at["timeout_seconds"], "\"timeout_seconds\" must be greater than 0, got %v", *t)
-		}
+		d.checkTimeout(at["timeout_seconds"], *t)
 		w.TimeoutSeconds = *t
 	}
 	if c := doc.MaxConcurrency; c != nil {
@@ -308,7 +308,7 @@ func (d *decoder) decodeStep(n *yaml.Node, path string, v reflect.Value) bool {
 	if doc.Type != "" {
 		s.Config = d.config(s, rest, common.names)
 	}
-	if stringID && !identRE.MatchString(s.ID) {
+	if _, ok := s.FieldPos["id"]; ok && (stringID || s.ID != "") && !identRE.MatchString(s.ID) {
 		d.errorf(s.PosOf("id"), "invalid step id %q: %s", s.ID, identRule)
 	}
 	seen := map[string]bool{}
@@ -323,9 +323,7 @@ func (d *decoder) decodeStep(n *yaml.Node, path string, v reflect.Value) bool {
 		seen[o] = true
 	}
 	if t := doc.TimeoutSeconds; t != nil {
-		if *t <= 0 {
-			d.errorf(s.PosOf("timeout_seconds"), "\"timeout_seconds\" must be greater than 0, got %v", *t)
-		}
+		d.checkTimeout(s.PosOf("timeout_seconds"), *t)
 		s.TimeoutSeconds = *t
 	}
 	if r := doc.Retry; r != nil {
@@ -361,6 +359,18 @@ func (d *decoder) config(s *Step, rest *yaml.Node, commonKeys []string) any {
 	return cfg
 }
 
+// Timeouts and delays must fit a time.Duration.
+const (
+	maxTimeoutSeconds = float64(math.MaxInt64 / int64(time.Second))
+	maxDelayMS        = math.MaxInt64 / int(time.Millisecond)
+)
+
+func (d *decoder) checkTimeout(p Pos, t float64) {
+	if t <= 0 || t > maxTimeoutSeconds {
+		d.errorf(p, "\"timeout_seconds\" must be greater than 0 and at most %d, got %v", int64(maxTimeoutSeconds), t)
+	}
+}
+
 func (d *decoder) retry(s *Step, r *retryDoc) {
 	if r.MaxAttempts != nil {
 		s.Retry.MaxAttempts = *r.MaxAttempts
@@ -383,6 +393,9 @@ func (d *decoder) retry(s *Step, r *retryDoc) {
 	}
 	if r.MaxDelayMS != nil {
 		s.Retry.MaxDelayMS = *r.MaxDelayMS
+		if *r.MaxDelayMS > maxDelayMS {
+			d.errorf(s.PosOf("retry.max_delay_ms"), "\"retry.max_delay_ms\" must be at most %d, got %d", maxDelayMS, *r.MaxDelayMS)
+		}
 	}
 	if rt := s.Retry; rt.InitialDelayMS >= 0 && rt.MaxDelayMS < rt.InitialDelayMS {
 		at := "retry.max_delay_ms"

@@ -48,8 +48,13 @@
 // the config.
 //
 // Anchors, aliases and merge keys (`<<: *defaults`) work everywhere;
-// explicit keys win over merged ones. Positions of aliased values are those
-// of the anchored node.
+// explicit keys win over merged ones. Problems inside an aliased value
+// point at the anchored node. An alias to a value that contains it is a
+// problem, and alias expansion is bounded (about twice the file's size in
+// values), so a small file cannot expand into a huge one.
+//
+// Limits keep hostile input cheap: besides the options, at most 1000 "did
+// you mean" searches and 100 dependency cycles are reported per file.
 //
 // # Concurrency
 //

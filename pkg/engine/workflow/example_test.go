@@ -21,7 +21,7 @@ steps:
 	fmt.Println(len(w.Steps), "steps decoded")
 	// Output:
 	// triage.yaml:3:5: step "classify": missing required key "prompt" (is "promt" a typo?)
-	// triage.yaml:9:19: step "answer": depends_on "clasify": no such step (did you mean "classify"?)
-	// triage.yaml:10:21: step "answer": "retry.backoff" must be one of constant, exponential, linear, got "exponentail" (did you mean "exponential"?)
+	// triage.yaml:9:18: step "answer": depends_on "clasify": no such step (did you mean "classify"?)
+	// triage.yaml:10:22: step "answer": "retry.backoff" must be one of constant, exponential, linear, got "exponentail" (did you mean "exponential"?)
 	// 2 steps decoded
 }

@@ -142,3 +142,33 @@ steps:
 		t.Errorf("Ancestors(stray) = %v", got)
 	}
 }
+
+func TestDecodeManyCycles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: dense\nsteps:\n")
+	const n = 20
+	for i := range n {
+		var deps []string
+		for j := range n {
+			if j != i {
+				deps = append(deps, fmt.Sprintf("s%d", j))
+			}
+		}
+		fmt.Fprintf(&b, "  - {id: s%d, type: llm, prompt: x, depends_on: [%s]}\n", i, strings.Join(deps, ", "))
+	}
+	_, problems := Decode("f", []byte(b.String()), fakeTypes{})
+	cycles, more := 0, 0
+	for _, p := range problems {
+		switch {
+		case strings.HasPrefix(p.Message, "dependency cycle: "):
+			cycles++
+		case p.Message == "more than 100 dependency cycles; the others are not reported":
+			more++
+		default:
+			t.Errorf("unexpected problem %v", p)
+		}
+	}
+	if cycles != maxCycles || more != 1 {
+		t.Errorf("got %d cycles and %d notes, want %d and 1", cycles, more, maxCycles)
+	}
+}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -29,7 +30,8 @@ type decoder struct {
 	maxNodes    int                 // node visits allowed; aliases can make a tree huge
 	budget      int                 // node visits left
 	suggestions int                 // "did you mean" searches done
-	active      map[*yaml.Node]bool // alias targets being expanded, to stop cycles
+	cycles      int                 // dependency cycles found
+	active      map[*yaml.Node]bool // containers being decoded, to stop alias cycles
 	aborted     bool                // a limit was exceeded: stop decoding
 	fields      map[reflect.Type]*structInfo
 }
@@ -185,6 +187,10 @@ func (d *decoder) decodeResolved(n *yaml.Node, path string, v reflect.Value, opt
 		tag := n.ShortTag()
 		if n.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") || n.Decode(&f) != nil {
 			return d.mismatch(n, path, t)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			d.errorf(pos(n), "%s must be a finite number, got %s", quote(path), n.Value)
+			return false
 		}
 		v.SetFloat(f)
 		return true

@@ -72,7 +72,7 @@ func (d *decoder) dependencies(list []*Step, all map[string]*Step) {
 			seen[dep] = true
 		}
 	}
-	d.cycles(list, edges)
+	d.findCycles(list, edges)
 }
 
 func where(s *Step) string {
@@ -86,7 +86,7 @@ func where(s *Step) string {
 // one cycle per back edge: each cycle once, named in depends_on order and
 // starting from its step that comes first in the file. Removing one
 // dependency from each reported cycle makes the list acyclic.
-func (d *decoder) cycles(list []*Step, edges map[*Step][]*Step) {
+func (d *decoder) findCycles(list []*Step, edges map[*Step][]*Step) {
 	order := map[*Step]int{}
 	for i, s := range list {
 		order[s] = i
@@ -120,7 +120,17 @@ func (d *decoder) cycles(list []*Step, edges map[*Step][]*Step) {
 	}
 }
 
+// maxCycles bounds the cycles reported for one workflow: a dense graph
+// can have a cycle for almost every dependency.
+const maxCycles = 100
+
 func (d *decoder) reportCycle(cycle []*Step, order map[*Step]int) {
+	if d.cycles++; d.cycles > maxCycles {
+		if d.cycles == maxCycles+1 {
+			d.stepErrorf(cycle[0], "depends_on", "more than %d dependency cycles; the others are not reported", maxCycles)
+		}
+		return
+	}
 	first := 0
 	for i, s := range cycle {
 		if order[s] < order[cycle[first]] {

@@ -34,8 +34,10 @@ type Provider struct {
 var _ provider.Provider = (*Provider)(nil)
 
 // New builds an Anthropic provider. cfg.BaseURL defaults to DefaultBaseURL.
-// cfg.APIKey is required for api.anthropic.com; another base URL (a proxy or
-// a compatible server) may need none. The SDK's retries and its own
+// cfg.APIKey is required for api.anthropic.com and whenever cfg.APIKeyEnv
+// names the variable it should have come from (the error then names the
+// variable, never a value); another base URL (a proxy or a compatible
+// server) may go without. The SDK's retries and its own
 // OpenTelemetry spans are off, and it reads no environment variable or
 // profile: cfg is the whole configuration.
 func New(cfg provider.Config) (provider.Provider, error) {
@@ -47,7 +49,7 @@ func New(cfg provider.Config) (provider.Provider, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("invalid base URL %q: want http(s)://host[/path]", base)
 	}
-	if cfg.APIKey == "" && u.Hostname() == "api.anthropic.com" {
+	if cfg.APIKey == "" && (cfg.APIKeyEnv != "" || u.Hostname() == "api.anthropic.com") {
 		if cfg.APIKeyEnv != "" {
 			return nil, fmt.Errorf("%s is not set", cfg.APIKeyEnv)
 		}

@@ -32,9 +32,11 @@ type Provider struct {
 var _ provider.Provider = (*Provider)(nil)
 
 // New builds an OpenAI provider. cfg.BaseURL defaults to DefaultBaseURL.
-// cfg.APIKey is required for api.openai.com; another base URL (Ollama, vLLM,
-// LM Studio) may need none. The SDK's retries are off and it reads no
-// environment variable: cfg is the whole configuration.
+// cfg.APIKey is required for api.openai.com and whenever cfg.APIKeyEnv names
+// the variable it should have come from (the error then names the variable,
+// never a value); another base URL (Ollama, vLLM, LM Studio) may go without.
+// The SDK's retries are off and it reads no environment variable: cfg is the
+// whole configuration.
 func New(cfg provider.Config) (provider.Provider, error) {
 	base := cfg.BaseURL
 	if base == "" {
@@ -44,7 +46,7 @@ func New(cfg provider.Config) (provider.Provider, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("invalid base URL %q: want http(s)://host[/path]", base)
 	}
-	if cfg.APIKey == "" && u.Hostname() == "api.openai.com" {
+	if cfg.APIKey == "" && (cfg.APIKeyEnv != "" || u.Hostname() == "api.openai.com") {
 		if cfg.APIKeyEnv != "" {
 			return nil, fmt.Errorf("%s is not set", cfg.APIKeyEnv)
 		}

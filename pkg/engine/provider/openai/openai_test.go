@@ -29,6 +29,7 @@ func TestNew(t *testing.T) {
 		{name: "missing key for api.openai.com", cfg: provider.Config{APIKeyEnv: "OPENAI_API_KEY"}, wantErr: "OPENAI_API_KEY is not set"},
 		{name: "missing key without env name", cfg: provider.Config{BaseURL: "https://api.openai.com/v1"}, wantErr: "no API key configured"},
 		{name: "keyless compatible server", cfg: provider.Config{BaseURL: "http://127.0.0.1:11434/v1"}},
+		{name: "declared key variable unset", cfg: provider.Config{BaseURL: "http://127.0.0.1:8000/v1", APIKeyEnv: "VLLM_KEY"}, wantErr: "VLLM_KEY is not set"},
 		{name: "key for api.openai.com", cfg: provider.Config{APIKey: "sk-x"}},
 		{name: "bad base URL", cfg: provider.Config{BaseURL: "localhost:11434"}, wantErr: `invalid base URL "localhost:11434": want http(s)://host[/path]`},
 	}

@@ -26,8 +26,8 @@ type chatCase struct {
 	name       string
 	reply      Reply
 	stream     bool
-	refused    bool  // call a port where nothing listens
-	maxBytes   int64 // provider.Config.MaxResponseBytes
+	refused    bool   // call a port where nothing listens
+	maxBytes   int64  // provider.Config.MaxResponseBytes
 	ctx        string // "", "deadline" or "cancel"
 	wantType   errtype.Type
 	wantStatus int

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/errtype"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/llm"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/steptest"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/tmpl"
 )
 
 func TestBuildProblems(t *testing.T) {
@@ -125,7 +125,7 @@ func TestExecuteErrors(t *testing.T) {
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("error %v does not wrap %v", err, tt.wantErr)
 			}
-			if tt.maxBytes > 0 && (len(p.ChatRequests()) != 0 || !strings.Contains(err.Error(), "over the limit of 4")) {
+			if tt.maxBytes > 0 && (len(p.ChatRequests()) != 0 || !errors.Is(err, tmpl.ErrOutputLimit)) {
 				t.Errorf("limit: %v, %d requests", err, len(p.ChatRequests()))
 			}
 		})

@@ -119,7 +119,7 @@ func TestExecuteErrors(t *testing.T) {
 		{"pick skipped", "function: pick\ninput: '{{ steps.skipped }}'\npath: a", 0, `pick "a": the input is null, it has no "a"`, errtype.Validation},
 		{"merge non-object", "function: merge\ninputs: ['{{ steps.list.result }}']", 0, "merge: inputs[0] is a list of 2, not an object", errtype.Validation},
 		{"merge text", "function: merge\ninputs: ['{{ name }}']", 0, "merge: inputs[0] is text, not an object: invalid character 'A' looking for beginning of value", errtype.Validation},
-		{"template limit", "function: template\ntemplate: '{{ csv }}'", 3, "render template: output is 6 bytes, over the limit of 3", errtype.Template},
+		{"template limit", "function: template\ntemplate: '{{ csv }}'", 3, "render template: output exceeds 3 bytes: template output limit exceeded", errtype.Template},
 		{"concat limit", "function: concat\ninputs: [ab, cd]", 3, "concat: output is 5 bytes, over the limit of 3", errtype.Template},
 	}
 	for _, tt := range tests {

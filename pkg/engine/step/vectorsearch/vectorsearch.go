@@ -103,7 +103,7 @@ func build(sb step.Builder, s *workflow.Step) step.Executor {
 			b.Errorf("index", "read index: %v", err)
 		} else {
 			e.corpus = corpus
-			e.key.Path = path
+			e.key.Path, _ = filepath.Abs(path) // one index per file, however it is named
 		}
 	}
 	if e.corpus != nil && e.corpus.Missing > 0 && e.query != nil {

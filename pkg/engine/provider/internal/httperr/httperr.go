@@ -120,7 +120,7 @@ func (c *Call) setReadErr(err error) {
 //
 // d is the API's own description of the error, when the SDK parsed one.
 func (c *Call) Error(ctx context.Context, err error, d Detail) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
+	if ctx.Err() != nil {
 		return FromContext(ctx)
 	}
 	c.mu.Lock()
@@ -141,9 +141,9 @@ func (c *Call) Error(ctx context.Context, err error, d Detail) error {
 	case status >= 400:
 		// The SDK's API error is not kept as the cause: its text may quote
 		// the request or the response body, the message has what matters.
-		return c.newError(Status(status, d.Type), status, RetryAfter(header, time.Now()), apiMessage(status, d), nil)
+		return c.newError(Status(status, d.Type), status, RetryAfter(header, time.Now()), apiMessage(status, header.Get("Content-Type"), d), nil)
 	case resp != nil && d.Type != "":
-		return c.newError(ForAPIType(d.Type), status, 0, apiMessage(0, d), nil)
+		return c.newError(ForAPIType(d.Type), status, 0, apiMessage(0, "", d), nil)
 	case resp != nil:
 		return c.newError(errtype.ProviderError, status, 0, "unusable response: "+errText(err), err)
 	default:
@@ -273,7 +273,7 @@ func transportType(err error) errtype.Type {
 	return errtype.Network
 }
 
-func apiMessage(status int, d Detail) string {
+func apiMessage(status int, contentType string, d Detail) string {
 	msg := strings.TrimSpace(d.Message)
 	if len(msg) > maxMessage {
 		msg = msg[:maxMessage] + "…"
@@ -286,7 +286,11 @@ func apiMessage(status int, d Detail) string {
 			msg = "error"
 		}
 		if status != 0 && d.Type == "" {
-			msg += " (no API error in the response body)"
+			if mt, _, _ := mime.ParseMediaType(contentType); mt != "" && mt != "application/json" {
+				msg += " (" + mt + " body, not an API error)"
+			} else {
+				msg += " (no API error in the response body)"
+			}
 		}
 	}
 	if d.Type != "" {

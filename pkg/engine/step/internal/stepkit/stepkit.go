@@ -1,8 +1,3 @@
-// Package stepkit holds the small helpers the built-in step types share:
-// a Builder wrapper that remembers whether a problem was reported, template
-// rendering with typed errors and the size limit, key checks and "did you
-// mean" suggestions. Everything is safe for concurrent use except Builder,
-// which, like step.Builder, is used by one Build call.
 package stepkit
 
 import (
@@ -90,15 +85,12 @@ func Foreign(b *Builder, s *workflow.Step, all, allowed []string, what string) {
 	}
 }
 
-// Render renders t against data. A render failure, or an output over max
-// bytes (when max > 0), is an errtype.Template error naming what.
+// Render renders t against data with an output limit of max bytes (the
+// tmpl default when max <= 0). Errors are errtype.Template, naming what.
 func Render(t *tmpl.Template, data map[string]any, max int, what string) (string, error) {
-	out, err := t.Render(data)
+	out, err := t.RenderLimit(data, max)
 	if err != nil {
 		return "", errtype.New(errtype.Template, fmt.Errorf("render %s: %w", what, err))
-	}
-	if max > 0 && len(out) > max {
-		return "", errtype.New(errtype.Template, fmt.Errorf("render %s: output is %d bytes, over the limit of %d", what, len(out), max))
 	}
 	return out, nil
 }

@@ -1,0 +1,98 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/orchestrator-dev/orchestrator/pkg/engine"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step/transform"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/workflow"
+)
+
+// noopSpec is the trivial step type of the benchmarks: it returns a small
+// constant object and does no work.
+func noopSpec() step.Spec {
+	obj := map[string]any{"result": "ok"}
+	return step.Spec{
+		Type:      "noop",
+		NewConfig: func() any { return new(struct{}) },
+		Build: func(step.Builder, *workflow.Step) step.Executor {
+			return step.ExecutorFunc(func(context.Context, step.Runtime) (step.Result, error) {
+				return step.Result{Object: obj, Values: []any{"ok"}}, nil
+			})
+		},
+	}
+}
+
+func benchEngine(b *testing.B) *engine.Engine {
+	r := step.NewRegistry()
+	r.Register(noopSpec())
+	r.Register(transform.Spec())
+	e, err := engine.New(engine.WithSteps(r), engine.WithLogger(quiet()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// stepYAML is one step of the given kind.
+func stepYAML(kind, id string, deps ...string) string {
+	dep := ""
+	if len(deps) > 0 {
+		dep = ", depends_on: [" + strings.Join(deps, ", ") + "]"
+	}
+	if kind == "noop" {
+		return fmt.Sprintf("  - {id: %s, type: noop%s}\n", id, dep)
+	}
+	tpl := "x"
+	if len(deps) > 0 {
+		tpl = "{{ steps." + deps[0] + ".result }}x"
+	}
+	return fmt.Sprintf("  - {id: %s, type: transform, function: template, template: %q%s}\n", id, tpl, dep)
+}
+
+func benchRun(b *testing.B, build func(kind string) string) {
+	for _, kind := range []string{"noop", "transform"} {
+		b.Run(kind, func(b *testing.B) {
+			e := benchEngine(b)
+			p, err := e.Load("bench.yaml", []byte(build(kind)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := e.Run(ctx, p, nil)
+				if err != nil || res.Status != "success" {
+					b.Fatalf("run: %v %+v", err, res)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10, "ns/step")
+		})
+	}
+}
+
+// BenchmarkLinear10 runs a chain of 10 trivial steps.
+func BenchmarkLinear10(b *testing.B) {
+	benchRun(b, func(kind string) string {
+		src := "name: linear\nsteps:\n" + stepYAML(kind, "s0")
+		for i := 1; i < 10; i++ {
+			src += stepYAML(kind, fmt.Sprint("s", i), fmt.Sprint("s", i-1))
+		}
+		return src
+	})
+}
+
+// BenchmarkFanout10 runs 10 independent trivial steps at once.
+func BenchmarkFanout10(b *testing.B) {
+	benchRun(b, func(kind string) string {
+		src := "name: fanout\nmax_concurrency: 10\nsteps:\n"
+		for i := range 10 {
+			src += stepYAML(kind, fmt.Sprint("s", i))
+		}
+		return src
+	})
+}
