@@ -60,6 +60,8 @@ func base(uid, title, desc string) *dashboard.DashboardBuilder {
 			Type(dashboard.DashboardLinkTypeDashboards).
 			Tags([]string{"orchestrator"}).
 			AsDropdown(true).
+			Icon("external link").
+			Tooltip("All orchestrator dashboards").
 			IncludeVars(true).
 			KeepTime(true))
 }

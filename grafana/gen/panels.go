@@ -97,6 +97,7 @@ func statPanel(title, desc, unit string, th *dashboard.ThresholdsConfigBuilder, 
 		Thresholds(th).
 		ColorMode(common.BigValueColorModeValue).
 		GraphMode(common.BigValueGraphModeArea).
+		Orientation(common.VizOrientationAuto).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		WithTarget(x.build("A"))
 }
@@ -146,10 +147,12 @@ func latencyHeatmap(title, desc, metric, sel string, span uint32) *heatmap.Panel
 		Color(heatmap.NewHeatmapColorOptionsBuilder().
 			Mode(heatmap.HeatmapColorModeScheme).
 			Scheme("Oranges").
+			Fill("dark-orange").
 			Scale(heatmap.HeatmapColorScaleExponential).
 			Exponent(0.5).
 			Steps(64)).
 		YAxis(heatmap.NewYAxisConfigBuilder().Unit(unitSecs)).
+		Tooltip(heatmap.NewHeatmapTooltipBuilder().Mode(common.TooltipDisplayModeSingle).YHistogram(true).ShowColorScale(true)).
 		CellGap(1).
 		WithTarget(x.build("A"))
 }
