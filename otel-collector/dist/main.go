@@ -7,7 +7,7 @@
 // It is what the `ocb` builder would generate for the same component list,
 // written by hand so that no builder binary is needed:
 //
-//	go build -o bin/otelcol-orchestrator ./otel-collector/dist   (from this directory: go build .)
+//	make collector    # scripts/build-collector.sh: cd otel-collector/dist && go build -o ../../bin/otelcol-orchestrator .
 //	bin/otelcol-orchestrator validate --config=otel-collector/config.yaml
 package main
 

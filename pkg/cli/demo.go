@@ -139,8 +139,8 @@ func demoMix() []mixEntry {
 		{7, "resilience", scenario("slow")},
 		{9, "resilience", scenario("flaky")},
 		{7, "resilience", scenario("ratelimit")},
-		{3, "resilience", scenario("broken")},
-		{2, "resilience", scenario("fast")},
+		{4, "resilience", scenario("broken")},
+		{1, "resilience", scenario("fast")},
 	}
 }
 
