@@ -66,18 +66,18 @@ type Options struct {
 // server.DefaultMaxInflight, info-level JSON logs on os.Stderr, os.Getenv.
 func DefaultOptions() Options {
 	return Options{
-		Addr:            ":8080",
-		ShutdownTimeout: 30 * time.Second,
-		MaxInflight:     server.DefaultMaxInflight,
-		HistorySize:     server.DefaultHistorySize,
+		Addr:             ":8080",
+		ShutdownTimeout:  30 * time.Second,
+		MaxInflight:      server.DefaultMaxInflight,
+		HistorySize:      server.DefaultHistorySize,
 		Semconv:          "genai",
 		MaxWorkflowNames: 200,
-		LogLevel:        "info",
-		LogFormat:       "json",
-		Getenv:          os.Getenv,
-		Stdout:          os.Stdout,
-		Stderr:          os.Stderr,
-		Version:         "dev",
+		LogLevel:         "info",
+		LogFormat:        "json",
+		Getenv:           os.Getenv,
+		Stdout:           os.Stdout,
+		Stderr:           os.Stderr,
+		Version:          "dev",
 	}
 }
 

@@ -168,6 +168,8 @@ func TestValidate(t *testing.T) {
 		{"openai without a key", []string{"validate", "testdata/openai.yaml"}, ExitUsage, "",
 			"testdata/openai.yaml:5:15: step \"ask\": provider \"openai\": OPENAI_API_KEY is not set\n"},
 		{"no files", []string{"validate"}, ExitUsage, "", ""},
+		{"providers example", []string{"validate", "--providers", "../../examples/providers/providers.yaml", "testdata/hello.yaml"}, ExitOK,
+			"testdata/hello.yaml: ok\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

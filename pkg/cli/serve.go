@@ -29,7 +29,7 @@ func serveCmd(ctx context.Context, env Env, args []string) int {
 		o.AllowHTTPHosts = append(o.AllowHTTPHosts, v)
 		return nil
 	})
-	fs.StringVar(&o.AuthTokenFile, "auth-token-file", "", "require `Authorization: Bearer <token>` on /v1/*, with the token read from this `file`")
+	fs.StringVar(&o.AuthTokenFile, "auth-token-file", "", "require the bearer token in this `file` on /v1/* (Authorization: Bearer <token>)")
 	fs.BoolVar(&o.ProtectOps, "protect-ops", false, "also require the token on /metrics and /health/*")
 	fs.StringVar(&o.Semconv, "semconv", o.Semconv, "genai: also record the OpenTelemetry GenAI semantic-convention metrics; off: only orchestrator_*")
 	fs.IntVar(&o.MaxWorkflowNames, "max-workflow-names", o.MaxWorkflowNames, "distinct workflow_name values of inline workflows before the label becomes _other (preloaded names always count)")
