@@ -13,6 +13,7 @@ import (
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
 	"github.com/orchestrator-dev/orchestrator/pkg/healthz"
 	"github.com/orchestrator-dev/orchestrator/pkg/instrument"
+	"github.com/orchestrator-dev/orchestrator/pkg/prices"
 	"github.com/orchestrator-dev/orchestrator/pkg/server"
 	"github.com/orchestrator-dev/orchestrator/pkg/telemetry"
 )
@@ -65,15 +66,21 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	table, err := prices.Load(o.PricesFile, prices.WithLogger(log))
+	if err != nil {
+		return err
+	}
 	// The recorder is built here rather than by engine.WithMeterProvider so
 	// that preloaded workflow names stay out of the workflow_name bound.
-	rec, err := instrument.New(mp, instrument.WithGenAI(o.Semconv == "genai"), instrument.WithMaxWorkflowNames(o.MaxWorkflowNames))
+	rec, err := instrument.New(mp, instrument.WithGenAI(o.Semconv == "genai"),
+		instrument.WithMaxWorkflowNames(o.MaxWorkflowNames), instrument.WithCost(table.Cost))
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	eng, err := engine.New(
 		engine.WithProviders(set),
 		engine.WithObserver(rec),
+		engine.WithCost(table.Cost),
 		engine.WithLogger(log),
 		engine.WithMaxConcurrency(o.MaxConcurrency),
 		engine.WithAllowHTTPHosts(o.AllowHTTPHosts...),

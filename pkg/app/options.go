@@ -21,6 +21,9 @@ type Options struct {
 	WorkflowsDir string
 	// ProvidersFile adds or overrides named providers.
 	ProvidersFile string
+	// PricesFile overrides and extends the embedded price table (USD per
+	// million tokens) behind run costs and the cost metrics.
+	PricesFile string
 	// ShutdownTimeout bounds the drain of in-flight runs after ctx ends;
 	// runs still in flight then are cancelled.
 	ShutdownTimeout time.Duration

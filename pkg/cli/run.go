@@ -19,6 +19,7 @@ import (
 	"github.com/orchestrator-dev/orchestrator/pkg/engine"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/observe"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/workflow"
+	"github.com/orchestrator-dev/orchestrator/pkg/prices"
 )
 
 func runCmd(ctx context.Context, env Env, args []string) int {
@@ -27,6 +28,7 @@ func runCmd(ctx context.Context, env Env, args []string) int {
 	fs.Var(&inputs, "input", "an input as `k=v` (repeatable); v is parsed as JSON when it parses (numbers, booleans, objects), else taken as a string")
 	inputsFile := fs.String("inputs", "", "a JSON `file` holding an object of inputs (--input values win)")
 	providers := fs.String("providers", "", "a providers `file` adding or overriding named providers")
+	pricesFile := fs.String("prices", "", "a prices `file` overriding and extending the embedded price table (costs in --output json)")
 	maxConc := fs.Int("max-concurrency", 0, "override the workflow's max_concurrency (0: keep it)")
 	output := fs.String("output", "text", "stdout format: text (each final step's text or result) or json (the run document)")
 	fs.Var(&hosts, "allow-http-host", "a `host` that action: http may call (repeatable; none disables action: http)")
@@ -52,7 +54,7 @@ func runCmd(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "orchestrator run: %v\n", err)
 		return ExitUsage
 	}
-	eng, err := newEngine(env, *providers, *maxConc, hosts)
+	eng, err := newEngine(env, *providers, *pricesFile, *maxConc, hosts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "orchestrator run: %v\n", err)
 		return ExitUsage
@@ -87,9 +89,14 @@ func runCmd(ctx context.Context, env Env, args []string) int {
 }
 
 // newEngine builds an engine for the CLI: the default providers plus the
-// providers file, no metrics, logs as text on stderr.
-func newEngine(env Env, providersFile string, maxConc int, hosts []string) (*engine.Engine, error) {
+// providers file, costs from the price table (unpriced models silently cost
+// 0), no metrics, step logs as text on stderr.
+func newEngine(env Env, providersFile, pricesFile string, maxConc int, hosts []string) (*engine.Engine, error) {
 	set, err := app.Providers(env.Getenv, providersFile)
+	if err != nil {
+		return nil, err
+	}
+	table, err := prices.Load(pricesFile, prices.WithLogger(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +105,7 @@ func newEngine(env Env, providersFile string, maxConc int, hosts []string) (*eng
 		engine.WithMeterProvider(noop.NewMeterProvider()),
 		engine.WithLogger(slog.New(stepLogs{slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), false})),
 		engine.WithMaxConcurrency(maxConc),
+		engine.WithCost(table.Cost),
 		engine.WithAllowHTTPHosts(hosts...),
 	)
 }

@@ -16,6 +16,7 @@ func serveCmd(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.Addr, "addr", o.Addr, "listen `address` (host:port)")
 	fs.StringVar(&o.WorkflowsDir, "workflows", "", "preload every *.yaml, *.yml and *.json workflow in `dir` (an invalid one aborts start-up)")
 	fs.StringVar(&o.ProvidersFile, "providers", "", "a providers `file` adding or overriding named providers")
+	fs.StringVar(&o.PricesFile, "prices", "", "a prices `file` overriding and extending the embedded price table")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "on SIGTERM, how long in-flight runs may drain before they are cancelled")
 	fs.IntVar(&o.MaxInflight, "max-inflight", o.MaxInflight, "runs executing at once; past it, 429 with Retry-After")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 0, "override every workflow's max_concurrency (0: keep it)")

@@ -19,7 +19,7 @@ func validateCmd(_ context.Context, env Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	eng, err := newEngine(env, *providers, 0, hosts)
+	eng, err := newEngine(env, *providers, "", 0, hosts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "orchestrator validate: %v\n", err)
 		return ExitUsage

@@ -49,42 +49,49 @@ func TestSandbox(t *testing.T) {
 	tests := []struct {
 		name, steps string
 		inputs      string // the workflow's inputs block, "" for none
-		// problem, when set, is a substring of the expected load-time
-		// problem; otherwise the workflow must load and run.
-		problem string
+		// problem is a substring of the expected load-time problem; when
+		// empty, the workflow must load and run, and step s must end with
+		// result (success) or fail with errType.
+		problem, result, errType string
 	}{
-		{name: "template env.VAR", steps: tmplStep("{{ env." + sandboxEnv + " }}"), problem: `undeclared input "env"`},
+		// A workflow without declared inputs accepts any: env is an input
+		// the caller did not give, never the process environment.
+		{name: "template env.VAR", steps: tmplStep("{{ env." + sandboxEnv + " }}"), result: ""},
+		{name: "template env.VAR with declared inputs", inputs: "inputs: {x: {default: 1}}\n",
+			steps: tmplStep("{{ env." + sandboxEnv + " }}"), problem: `references input "env", which is not declared`},
 		{name: "template env.VAR with an input named env", inputs: "inputs: {env: {default: {}}}\n",
-			steps: tmplStep("[{{ env." + sandboxEnv + " }}]")},
-		{name: "template bare VAR", steps: tmplStep("{{ " + sandboxEnv + " }}"), problem: "undeclared input"},
-		{name: "template $env", steps: tmplStep("{{ $env." + sandboxEnv + " }}"), problem: ""},
-		{name: "template @root", steps: tmplStep("{{ @root." + sandboxEnv + " }}"), problem: ""},
-		{name: "template ../", steps: tmplStep("{{ ../" + sandboxEnv + " }}"), problem: ""},
-		{name: "template this", steps: tmplStep("{{ this." + sandboxEnv + " }}"), problem: ""},
-		{name: "template env helper", steps: tmplStep(`{{ env "` + sandboxEnv + `" }}`), problem: ""},
-		{name: "template getenv helper", steps: tmplStep(`{{ getenv "` + sandboxEnv + `" }}`), problem: ""},
-		{name: "template lookup helper", steps: tmplStep(`{{ lookup "` + sandboxEnv + `" }}`), problem: ""},
-		{name: "template file helper", steps: tmplStep(`{{ file "secret.txt" }}`), problem: ""},
-		{name: "template readFile helper", steps: tmplStep(`{{ readFile "` + secretFile + `" }}`), problem: ""},
-		{name: "template include helper", steps: tmplStep(`{{ include "secret.txt" }}`), problem: ""},
-		{name: "template partial", steps: tmplStep(`{{> secret.txt }}`), problem: ""},
-		{name: "shell-style ${VAR} stays text", steps: tmplStep("${" + sandboxEnv + "} $" + sandboxEnv)},
-		{name: "condition $env", steps: condStep("$env." + sandboxEnv + " != nil"), problem: ""},
-		{name: "condition $env map", steps: condStep("len($env) > 100"), problem: ""},
-		{name: "condition env()", steps: condStep(`env("` + sandboxEnv + `") != ""`), problem: ""},
-		{name: "condition getenv()", steps: condStep(`getenv("` + sandboxEnv + `") != ""`), problem: ""},
-		{name: "condition os.Getenv", steps: condStep(`os.Getenv("` + sandboxEnv + `") != ""`), problem: ""},
-		{name: "condition readFile()", steps: condStep(`readFile("` + secretFile + `") != ""`), problem: ""},
-		{name: "condition template env", steps: condStep("{{ env." + sandboxEnv + " }}"), problem: ""},
-		{name: "branch on $env", steps: branchStep("$env"), problem: ""},
-		{name: "branch on env var name", steps: branchStep(sandboxEnv), problem: ""},
+			steps: tmplStep("[{{ env." + sandboxEnv + " }}]"), result: "[]"},
+		{name: "template bare VAR", steps: tmplStep("{{ " + sandboxEnv + " }}"), result: ""},
+		{name: "template $env", steps: tmplStep("{{ $env." + sandboxEnv + " }}"), problem: `bad path "$env.`},
+		{name: "template @root", steps: tmplStep("{{ @root." + sandboxEnv + " }}"), problem: "unknown data variable"},
+		{name: "template ../", steps: tmplStep("{{ ../" + sandboxEnv + " }}"), problem: "goes above the top level"},
+		{name: "template this", steps: tmplStep("{{ this." + sandboxEnv + " }}"), problem: "this is only valid inside"},
+		{name: "template env helper", steps: tmplStep(`{{ env "` + sandboxEnv + `" }}`), problem: `unknown helper "env"`},
+		{name: "template getenv helper", steps: tmplStep(`{{ getenv "` + sandboxEnv + `" }}`), problem: `unknown helper "getenv"`},
+		{name: "template lookup helper", steps: tmplStep(`{{ lookup "` + sandboxEnv + `" }}`), problem: `unknown helper "lookup"`},
+		{name: "template file helper", steps: tmplStep(`{{ file "secret.txt" }}`), problem: `unknown helper "file"`},
+		{name: "template readFile helper", steps: tmplStep(`{{ readFile "` + secretFile + `" }}`), problem: `unknown helper "readFile"`},
+		{name: "template include helper", steps: tmplStep(`{{ include "secret.txt" }}`), problem: `unknown helper "include"`},
+		{name: "template partial", steps: tmplStep(`{{> secret.txt }}`), problem: "partials {{> ...}} are not supported"},
+		{name: "shell-style ${VAR} stays text", steps: tmplStep("${" + sandboxEnv + "} $" + sandboxEnv),
+			result: "${" + sandboxEnv + "} $" + sandboxEnv},
+		{name: "condition $env", steps: condStep("$env." + sandboxEnv + " != nil"), problem: `unknown name "$env"`},
+		{name: "condition $env map", steps: condStep("len($env) > 100"), problem: `unknown name "$env"`},
+		{name: "condition env()", steps: condStep(`env("` + sandboxEnv + `") != ""`), problem: `unknown function "env"`},
+		{name: "condition getenv()", steps: condStep(`getenv("` + sandboxEnv + `") != ""`), problem: `unknown function "getenv"`},
+		{name: "condition os.Getenv", steps: condStep(`os.Getenv("` + sandboxEnv + `") != ""`), problem: "method calls are not supported"},
+		{name: "condition readFile()", steps: condStep(`readFile("` + secretFile + `") != ""`), problem: `unknown function "readFile"`},
+		{name: "condition template env", steps: condStep("{{ env." + sandboxEnv + " }}"), errType: "validation"},
+		{name: "branch on $env", steps: branchStep("$env"), problem: `unknown name "$env"`},
+		{name: "branch on the variable's name", steps: branchStep(sandboxEnv), problem: `unknown name "` + sandboxEnv + `"`},
 		{name: "vector_search absolute index", steps: "  - {id: s, type: vector_search, index: " + outside +
-			", query: '[1, 0]'}\n", problem: ""},
+			", query: '[1, 0]'}\n", problem: "index must be a relative path inside the workflow's directory"},
 		{name: "vector_search index outside the directory", steps: "  - {id: s, type: vector_search, index: " + rel +
-			", query: '[1, 0]'}\n", problem: ""},
-		{name: "action http file URL", steps: "  - {id: s, type: action, action: http, url: 'file://" + secretFile + "'}\n", problem: ""},
+			", query: '[1, 0]'}\n", problem: "index must be a relative path inside the workflow's directory"},
+		{name: "action http file URL", steps: "  - {id: s, type: action, action: http, url: 'file://" + secretFile + "'}\n",
+			problem: "the scheme must be http or https"},
 		{name: "action http file URL from a template", inputs: "inputs: {u: {default: 'file://" + secretFile + "'}}\n",
-			steps: "  - {id: s, type: action, action: http, url: '{{ inputs.u }}'}\n", problem: ""},
+			steps: "  - {id: s, type: action, action: http, url: '{{ inputs.u }}'}\n", errType: "validation"},
 	}
 	logs := &syncBuffer{}
 	e, err := engine.New(engine.WithLogger(jsonLogger(logs)), engine.WithAllowHTTPHosts("127.0.0.1"))
@@ -99,9 +106,14 @@ func TestSandbox(t *testing.T) {
 			outputs := map[string]string{"logs": logs.String()}
 			if err != nil {
 				outputs["load error"] = err.Error()
-				t.Logf("problem: %v", err)
+				if tc.problem == "" || !strings.Contains(err.Error(), tc.problem) {
+					t.Errorf("load: %v\nwant the problem %q", err, tc.problem)
+				}
 				noCanary(t, outputs)
 				return
+			}
+			if tc.problem != "" {
+				t.Errorf("the workflow loaded, want the problem %q", tc.problem)
 			}
 			res, err := e.Run(t.Context(), plan, nil)
 			if err != nil {
@@ -109,9 +121,19 @@ func TestSandbox(t *testing.T) {
 			}
 			doc, _ := json.Marshal(res)
 			outputs["result"] = string(doc)
-			t.Logf("ran: %s", doc)
+			outputs["logs"] = logs.String()
+			st := res.Steps["s"]
+			switch {
+			case st == nil:
+				t.Fatalf("no step s in %s", doc)
+			case tc.errType != "":
+				if st.Error == nil || st.Error.Type != tc.errType {
+					t.Errorf("step s: %s, want a failure of type %s", doc, tc.errType)
+				}
+			case st.Status != "success" || st.Output["result"] != tc.result:
+				t.Errorf("step s: %s, want result %q", doc, tc.result)
+			}
 			noCanary(t, outputs)
-			_ = strings.TrimSpace
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -190,6 +191,19 @@ func TestSecretsEngine(t *testing.T) {
 		t.Errorf("the logs lack the auth failures:\n%s", logs.String())
 	}
 	noCanary(t, outputs)
+
+	// The search means something only if the fakes do echo the key.
+	req, _ := http.NewRequest(http.MethodPost, f.openai.BaseURL()+"/chat/completions", strings.NewReader(`{"model":"echo-400"}`))
+	req.Header.Set("Authorization", "Bearer "+canary)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(raw), canary) {
+		t.Errorf("the fake does not echo the key: %s", raw)
+	}
 	for _, srv := range []*pt.Server{f.openai, f.anthropic} {
 		noOpenConns(t, client, srv)
 	}
