@@ -16,7 +16,8 @@ import (
 // TestDocumentedWorkflowsLoad loads every workflow the user can read: the
 // files in examples/ and every ```yaml block with a `steps:` key in README.md
 // and docs/*.md, so that the documentation cannot drift from the format.
-// Examples also run to success on the simulated provider.
+// Providers files in the docs must parse. Examples also run to success
+// on the simulated provider.
 func TestDocumentedWorkflowsLoad(t *testing.T) {
 	root := filepath.Join("..", "..")
 	set, err := builtin.Registry().NewSet(builtin.DefaultConfigs(func(string) string { return "" }))
@@ -24,6 +25,7 @@ func TestDocumentedWorkflowsLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := map[string][]byte{}
+	providerBlocks := map[string][]byte{}
 	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	docs = append(docs, filepath.Join(root, "README.md"))
 	fence := regexp.MustCompile("(?s)```ya?ml\n(.*?)```")
@@ -37,6 +39,10 @@ func TestDocumentedWorkflowsLoad(t *testing.T) {
 		}
 		for i, m := range fence.FindAllSubmatch(src, -1) {
 			body := m[1]
+			if regexp.MustCompile(`(?m)^providers:`).Match(body) {
+				providerBlocks[filepath.Base(d)+"#"+strconv.Itoa(i)] = body
+				continue
+			}
 			// Only whole workflows: a name and a top-level steps key.
 			if !regexp.MustCompile(`(?m)^name:`).Match(body) || !regexp.MustCompile(`(?m)^steps:`).Match(body) {
 				continue
@@ -53,8 +59,18 @@ func TestDocumentedWorkflowsLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.Load(name, body); err != nil {
+			// Relative paths in documented workflows (corpora) are relative
+			// to examples/, where the docs tell readers to save them.
+			if _, err := e.Load(filepath.Join(root, "examples", name), body); err != nil {
 				t.Fatalf("documented workflow does not load:\n%v", err)
+			}
+		})
+	}
+
+	for name, body := range providerBlocks {
+		t.Run(name, func(t *testing.T) {
+			if _, err := builtin.Parse(name, body, func(string) string { return "" }); err != nil {
+				t.Fatalf("documented providers file does not parse:\n%v", err)
 			}
 		})
 	}
