@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -407,7 +408,7 @@ func (b *builder) Provider(field, name string) provider.Provider {
 		b.Errorf(field, "unknown provider %q: no providers are configured", name)
 		return nil
 	case !ok:
-		b.Errorf(field, "unknown provider %q (known: %s)", name, strings.Join(set.Names(), ", "))
+		b.Errorf(field, "unknown provider %q%s (known: %s)", name, suggest.DidYouMean(name, set.Names()), strings.Join(set.Names(), ", "))
 		return nil
 	case entry.Err != nil:
 		b.Errorf(field, "%v", entry.Err)

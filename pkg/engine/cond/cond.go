@@ -3,6 +3,7 @@ package cond
 import (
 	"errors"
 	"fmt"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"slices"
 	"strings"
 
@@ -239,7 +240,7 @@ func (a *analyzer) visit(n ast.Node, inPred bool) {
 			a.fail(n, "function %q is not available in conditions", id.Value)
 			return
 		}
-		a.fail(n, "unknown function %q%s", id.Value, didYouMean(id.Value, builtins))
+		a.fail(n, "unknown function %q%s", id.Value, suggest.DidYouMean(id.Value, builtins))
 	case *ast.BuiltinNode:
 		if n.Name == "map" || n.Name == "reduce" {
 			a.fail(n, "function %q is not available in conditions; use any, all, filter, count or sum", n.Name)
@@ -377,40 +378,4 @@ func position(src string, runeOff int) (line, col int) {
 		}
 	}
 	return line, col
-}
-
-func didYouMean(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

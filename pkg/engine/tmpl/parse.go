@@ -2,6 +2,7 @@ package tmpl
 
 import (
 	"fmt"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"strconv"
 	"strings"
 	"unicode"
@@ -112,7 +113,7 @@ func (p *parser) parseBlock(open *item) (node, error) {
 	switch open.name {
 	case "each", "if", "unless", "with":
 	default:
-		return nil, p.errorf(open.namePo, "unknown block helper %q%s", open.name, didYouMean(open.name, blockNames))
+		return nil, p.errorf(open.namePo, "unknown block helper %q%s", open.name, suggest.DidYouMean(open.name, blockNames))
 	}
 	if err := p.enter(open.pos); err != nil {
 		return nil, err
@@ -258,7 +259,7 @@ func (p *parser) parseCall(toks []token, i int, inParen bool) (expr, int, error)
 		}
 		if i+1 < len(toks) && toks[i+1].kind != tokRParen {
 			if isName(t.val) {
-				return nil, 0, p.errorf(t.pos, "unknown helper %q%s", t.val, didYouMean(t.val, helperNames))
+				return nil, 0, p.errorf(t.pos, "unknown helper %q%s", t.val, suggest.DidYouMean(t.val, helperNames))
 			}
 			return nil, 0, p.errorf(toks[i+1].pos, "unexpected %s after %q", describe(toks[i+1]), t.val)
 		}
@@ -342,7 +343,7 @@ func (p *parser) parsePath(s string, pos int) (expr, error) {
 		switch name {
 		case "index", "key", "first", "last":
 		default:
-			return nil, p.errorf(pos, "unknown data variable %q%s", s, didYouMean(name, []string{"index", "key", "first", "last"}))
+			return nil, p.errorf(pos, "unknown data variable %q%s", s, suggest.DidYouMean(name, []string{"index", "key", "first", "last"}))
 		}
 		for d := len(p.scopes) - 1; d >= 0; d-- {
 			if p.scopes[d] {
@@ -460,42 +461,4 @@ func (p *parser) errorf(pos int, format string, args ...any) error {
 func errorAt(src string, pos int, format string, args ...any) error {
 	l, c := position(src, pos)
 	return &SyntaxError{Line: l, Column: c, Msg: fmt.Sprintf(format, args...)}
-}
-
-// didYouMean returns ` (did you mean "x"?)` for the closest candidate
-// within edit distance 2, or "".
-func didYouMean(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -103,25 +103,6 @@ f:4:28: step "b": "c": internal error: cannot decode into Go type chan int`
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	cands := []string{"depends_on", "id", "max_tokens", "model", "prompt", "temperature", "type"}
-	for _, tt := range []struct{ name, want string }{
-		{"promt", "prompt"},
-		{"modle", "model"},
-		{"temprature", "temperature"},
-		{"dependson", "depends_on"},
-		{"ty", ""},
-		{"x", ""},
-		{"prompt", ""},
-		{"completely_different", ""},
-		{strings.Repeat("a", 100), ""},
-	} {
-		if got := suggest(tt.name, cands); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestAncestorsEdgeCases(t *testing.T) {
 	w, _ := Decode("f", []byte(`name: n
 steps:

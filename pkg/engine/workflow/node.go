@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"math"
 	"reflect"
 	"slices"
@@ -510,46 +511,5 @@ func (d *decoder) suggest(name string, candidates []string) string {
 		return ""
 	}
 	d.suggestions++
-	return suggest(name, candidates)
-}
-
-// suggest returns the candidate with the smallest Levenshtein distance to
-// name, if that distance is small for name's length (1 up to 3 edits).
-func suggest(name string, candidates []string) string {
-	if len(name) > 64 {
-		return ""
-	}
-	best, bestD := "", min(1+len(name)/4, 3)+1
-	for _, c := range candidates {
-		if c == name || len(c) > 64 || abs(len(c)-len(name)) > bestD {
-			continue // the length difference alone is too many edits
-		}
-		if dist := levenshtein(name, c); dist < bestD || dist == bestD && best != "" && c < best {
-			best, bestD = c, dist
-		}
-	}
-	return best
-}
-
-func abs(n int) int { return max(n, -n) }
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return suggest.Closest(name, candidates)
 }

@@ -2,6 +2,7 @@ package stepkit
 
 import (
 	"fmt"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"reflect"
 	"slices"
 	"sort"
@@ -104,53 +105,15 @@ func Value(t *tmpl.Template, data map[string]any, max int, what string) (any, er
 	return Render(t, data, max, what)
 }
 
-// Suggest returns the candidate closest to name by edit distance, or "" when
-// none is close (more than a third of the name differs).
-func Suggest(name string, candidates []string) string {
-	best, bestD := "", len(name)/3+1
-	for _, c := range candidates {
-		if d := distance(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
 // Unknown formats "unknown KIND "x" (did you mean "y"?); known: a, b".
 func Unknown(kind, name string, known []string) string {
 	known = slices.Clone(known)
 	sort.Strings(known)
 	msg := fmt.Sprintf("unknown %s %q", kind, name)
-	if s := Suggest(name, known); s != "" {
+	if s := suggest.Closest(name, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return msg + "; known: " + strings.Join(known, ", ")
-}
-
-// distance is the optimal-string-alignment distance between a and b, by
-// bytes: insertions, deletions, substitutions and adjacent transpositions.
-func distance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }
 
 // Describe names v's JSON kind for messages ("a list", "text", ...).

@@ -2,24 +2,6 @@ package stepkit
 
 import "testing"
 
-func TestSuggest(t *testing.T) {
-	known := []string{"concat", "json_parse", "memory", "POST", "template"}
-	tests := []struct{ in, want string }{
-		{"conact", "concat"},
-		{"memroy", "memory"},
-		{"PSOT", "POST"},
-		{"jsonparse", "json_parse"},
-		{"templte", "template"},
-		{"x", ""},
-		{"frobnicate", ""},
-	}
-	for _, tt := range tests {
-		if got := Suggest(tt.in, known); got != tt.want {
-			t.Errorf("Suggest(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestDescribe(t *testing.T) {
 	tests := []struct {
 		in   any
