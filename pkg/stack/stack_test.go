@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -310,6 +311,22 @@ func series(name string, labels map[string]string) string {
 	return b.String()
 }
 
+// sameFloat reports whether two sample values are the same number up to
+// float64 rounding. Counts must match exactly; sums of float histograms may
+// differ in the last bits, because the collector re-aggregates the OTLP
+// points it receives (8.671584477 vs 8.671584476999998 was seen).
+func sameFloat(a, b string) bool {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	if errA != nil || errB != nil {
+		return false
+	}
+	if x == y {
+		return true
+	}
+	return math.Abs(x-y) <= 1e-12*math.Max(math.Abs(x), math.Abs(y))
+}
+
 // diff lists the series whose values differ (at most 30), "" if none.
 func diff(want, got map[string]string) string {
 	keys := slices.Sorted(maps.Keys(want))
@@ -328,7 +345,7 @@ func diff(want, got map[string]string) string {
 			lines = append(lines, "- "+k+" "+w)
 		case !inWant && inGot:
 			lines = append(lines, "+ "+k+" "+g)
-		case w != g:
+		case w != g && !sameFloat(w, g):
 			lines = append(lines, "- "+k+" "+w, "+ "+k+" "+g)
 		}
 	}
