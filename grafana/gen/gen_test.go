@@ -80,7 +80,8 @@ func TestDashboardsUnmarshalStrictly(t *testing.T) {
 
 // TestDashboardContent checks what a person relies on: every panel has a
 // unit, queries use the provisioned datasource, the grid has no overlaps,
-// the variables exist, and the overview shows all nine metrics.
+// the variables exist, the overview shows all nine metrics and the
+// orchestrator_* ones beyond them, and the LLM dashboard the GenAI ones.
 func TestDashboardContent(t *testing.T) {
 	nine := []string{
 		"orchestrator_workflow_executions_total", "orchestrator_workflow_duration_seconds",
@@ -88,14 +89,25 @@ func TestDashboardContent(t *testing.T) {
 		"orchestrator_llm_request_duration_seconds", "orchestrator_step_executions_total",
 		"orchestrator_step_duration_seconds", "orchestrator_errors_total",
 	}
+	beyond := []string{
+		"orchestrator_llm_time_to_first_token_seconds", "orchestrator_llm_cost_usd_total", "orchestrator_workflow_cost_usd_total",
+		"orchestrator_step_retries_total", "orchestrator_step_backoff_seconds", "orchestrator_llm_rate_limit_wait_seconds",
+		"orchestrator_run_queue_depth", "orchestrator_run_queue_wait_seconds", "orchestrator_label_overflow_total",
+		"orchestrator_run_rejections_total",
+	}
+	genAI := []string{
+		"gen_ai_client_operation_duration_seconds", "gen_ai_client_token_usage", "gen_ai_client_operation_time_to_first_chunk_seconds",
+	}
 	tests := []struct {
 		file    string
 		vars    []string
 		metrics []string
 		types   []string
 	}{
-		{"orchestrator-overview.json", []string{"job", "workflow_name", "provider", "model"}, nine, []string{"heatmap", "stat", "table", "timeseries"}},
-		{"orchestrator-llm.json", []string{"job", "provider", "model"}, []string{"orchestrator_llm_requests_total", "orchestrator_llm_tokens_total", "orchestrator_llm_request_duration_seconds", "orchestrator_errors_total"}, []string{"heatmap", "stat", "table", "timeseries"}},
+		{"orchestrator-overview.json", []string{"job", "workflow_name", "provider", "model"}, append(nine, beyond...), []string{"heatmap", "stat", "table", "timeseries"}},
+		{"orchestrator-llm.json", []string{"job", "provider", "model"}, append([]string{"orchestrator_llm_requests_total", "orchestrator_llm_tokens_total",
+			"orchestrator_llm_request_duration_seconds", "orchestrator_errors_total", "orchestrator_llm_cost_usd_total",
+			"orchestrator_llm_time_to_first_token_seconds", "orchestrator_llm_rate_limit_wait_seconds"}, genAI...), []string{"heatmap", "stat", "table", "timeseries"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

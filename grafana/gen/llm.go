@@ -7,19 +7,23 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 )
 
-// llm focuses on LLM providers and models: traffic, errors, latency, tokens.
+// llm focuses on LLM providers and models: traffic, errors, latency, tokens,
+// cost, and the GenAI semantic-convention metrics.
 func llm() *dashboard.DashboardBuilder {
 	const (
 		req    = "orchestrator_llm_requests_total"
 		dur    = "orchestrator_llm_request_duration_seconds"
 		tokens = "orchestrator_llm_tokens_total"
+		cost   = "orchestrator_llm_cost_usd_total"
 		rate   = "[$__rate_interval]"
+		// The GenAI metrics carry the provider kind, not our provider name.
+		selGenAI = `job=~"$job",gen_ai_request_model=~"$model"`
 	)
 	errRatio := func(by string) string {
 		return "(sum by (" + by + ") (rate(" + req + "{" + selLLM + `,status="failure"}` + rate + ")) or 0 * sum by (" + by + ") (rate(" + req + "{" + selLLM + "}" + rate + "))) / sum by (" + by + ") (rate(" + req + "{" + selLLM + "}" + rate + "))"
 	}
 	return base("orchestrator-llm", "Orchestrator / LLM providers",
-		"LLM providers and models as orchestrator sees them: request attempts, errors, rate limits, latency and tokens.").
+		"LLM providers and models as orchestrator sees them: request attempts, errors, rate limits, latency, tokens, cost and the GenAI semantic-convention metrics.").
 		WithVariable(jobVar()).
 		WithVariable(queryVar("provider", "Provider", `label_values(orchestrator_llm_requests_total{job=~"$job"}, provider)`, true)).
 		WithVariable(queryVar("model", "Model", `label_values(orchestrator_llm_requests_total{job=~"$job",provider=~"$provider"}, model)`, true)).
@@ -54,8 +58,8 @@ func llm() *dashboard.DashboardBuilder {
 			q("sum by (provider, model) (rate("+dur+"_sum{"+selLLM+"}"+rate+")) / sum by (provider, model) (rate("+dur+"_count{"+selLLM+"}"+rate+"))", "{{provider}}/{{model}}"))).
 		WithPanel(latencyHeatmap("Latency distribution", "Request attempts per latency bucket.", dur, selLLM, 24)).
 		WithRow(dashboard.NewRowBuilder("Streaming, retries and rate limits")).
-		WithPanel(withLimit(graph("Time to first token p50 / p95 / p99", "orchestrator_llm_time_to_first_token_seconds of streamed calls; the dashed line marks 1s.", unitSecs, 12,
-			quantiles("orchestrator_llm_time_to_first_token_seconds", selLLM, "provider, model", "{{provider}}/{{model}}")...), 1)).
+		WithPanel(withLimit(graph("Time to first token p50 / p95 / p99", "orchestrator_llm_time_to_first_token_seconds of streamed calls; the dashed line is the 2s p95 SLO of the alert.", unitSecs, 12,
+			quantiles("orchestrator_llm_time_to_first_token_seconds", selLLM, "provider, model", "{{provider}}/{{model}}")...), ttftLimit)).
 		WithPanel(graph("Rate-limit backoff p95 by provider", "orchestrator_llm_rate_limit_wait_seconds: backoff waits caused by 429s (Retry-After honoured up to the retry cap).", unitSecs, 12,
 			q(`histogram_quantile(0.95, sum by (provider, le) (rate(orchestrator_llm_rate_limit_wait_seconds_bucket{job=~"$job",provider=~"$provider"}`+rate+")))", "{{provider}} p95"))).
 		WithPanel(graph("Time spent in rate-limit backoff", "Seconds of rate-limit backoff per second, by provider: how much of the run time 429s cost.", unitSecs, 12,
@@ -69,7 +73,21 @@ func llm() *dashboard.DashboardBuilder {
 			q("sum by (provider, model) (rate("+tokens+"{"+selLLM+`,type="output"}`+rate+"))", "{{provider}}/{{model}}"))).
 		WithPanel(graph("Tokens per successful request", "Tokens / successful attempts, by model and token type.", "suffix: tokens", 12,
 			q("sum by (provider, model, type) (rate("+tokens+"{"+selLLM+"}"+rate+")) / ignoring (type) group_left sum by (provider, model) (rate("+req+"{"+selLLM+`,status="success"}`+rate+"))", "{{provider}}/{{model}} {{type}}"))).
-		WithPanel(totalsTable(req, tokens))
+		WithPanel(totalsTable(req, tokens)).
+		WithRow(dashboard.NewRowBuilder("Cost")).
+		WithPanel(withLimit(graph("Cost per hour by model", "orchestrator_llm_cost_usd_total as USD per hour (price table: --prices; unpriced models count 0). The dashed line is the burn-rate alert threshold for all models together.", unitUSD, 12,
+			q("sum by (provider, model) (rate("+cost+"{"+selLLM+"}"+rate+")) * 3600", "{{provider}}/{{model}}")), costPerHourLimit)).
+		WithPanel(graph("Effective price per million tokens", "Cost / tokens, input and output together, by model: what a million tokens actually cost with this traffic's input/output mix.", unitUSD, 12,
+			q("sum by (provider, model) (rate("+cost+"{"+selLLM+"}"+rate+")) / sum by (provider, model) (rate("+tokens+"{"+selLLM+"}"+rate+")) * 1e6", "{{provider}}/{{model}}"))).
+		WithRow(dashboard.NewRowBuilder("GenAI semantic conventions")).
+		WithPanel(graph("gen_ai.client.operation.duration p95", "The GenAI semantic-convention duration by provider kind (gen_ai.provider.name) and operation; empty with --semconv off. See docs/semconv.md.", unitSecs, 12,
+			q(`histogram_quantile(0.95, sum by (gen_ai_provider_name, gen_ai_operation_name, le) (rate(gen_ai_client_operation_duration_seconds_bucket{`+selGenAI+"}"+rate+")))", "{{gen_ai_provider_name}} {{gen_ai_operation_name}}"))).
+		WithPanel(graph("gen_ai.client.token.usage per second", "Tokens per second by provider kind and gen_ai.token.type (the sum of the token-usage histogram).", unitTokens, 12,
+			q(`sum by (gen_ai_provider_name, gen_ai_token_type) (rate(gen_ai_client_token_usage_sum{`+selGenAI+"}"+rate+"))", "{{gen_ai_provider_name}} {{gen_ai_token_type}}"))).
+		WithPanel(graph("gen_ai.client.operation.time_to_first_chunk p95", "Time to the first chunk of streamed calls, by requested model.", unitSecs, 12,
+			q(`histogram_quantile(0.95, sum by (gen_ai_provider_name, gen_ai_request_model, le) (rate(gen_ai_client_operation_time_to_first_chunk_seconds_bucket{`+selGenAI+"}"+rate+")))", "{{gen_ai_provider_name}}/{{gen_ai_request_model}}"))).
+		WithPanel(graph("GenAI operations by error.type", "Failed operations per second by error.type (our error types; canceled attempts included).", unitReqs, 12,
+			q(`sum by (error_type) (rate(gen_ai_client_operation_duration_seconds_count{`+selGenAI+`,error_type!=""}`+rate+"))", "{{error_type}}")))
 }
 
 // totalsTable sums requests and tokens over the dashboard's time range.

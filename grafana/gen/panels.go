@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -24,6 +26,13 @@ const (
 	unitRatio  = units.PercentUnit
 	unitSecs   = units.Seconds
 	unitCount  = units.Short
+	unitUSD    = units.Dollars
+)
+
+// Alert thresholds drawn on the panels; they match prometheus/rules/alerts.yml.
+const (
+	costPerHourLimit = 10.0 // OrchestratorLLMCostBurnRateHigh, USD/h
+	ttftLimit        = 2.0  // OrchestratorLLMTimeToFirstTokenHigh, seconds (p95)
 )
 
 // Label selectors shared by the queries; $job, $workflow_name, $provider and
@@ -75,13 +84,17 @@ func thresholds(base string, steps ...any) *dashboard.ThresholdsConfigBuilder {
 	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(ts)
 }
 
-// quantiles returns the p50/p95/p99 queries of a histogram by the given labels.
+// quantiles returns the p50/p95/p99 queries of a histogram by the given
+// labels ("" for one series).
 func quantiles(metric, sel, by, legend string) []query {
+	if by != "" {
+		by += ", "
+	}
 	var qs []query
 	for _, p := range []struct{ q, name string }{{"0.50", "p50"}, {"0.95", "p95"}, {"0.99", "p99"}} {
 		qs = append(qs, q(
-			"histogram_quantile("+p.q+", sum by ("+by+", le) (rate("+metric+"_bucket{"+sel+"}[$__rate_interval])))",
-			legend+" "+p.name))
+			"histogram_quantile("+p.q+", sum by ("+by+"le) (rate("+metric+"_bucket{"+sel+"}[$__rate_interval])))",
+			strings.TrimSpace(legend+" "+p.name)))
 	}
 	return qs
 }

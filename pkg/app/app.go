@@ -27,10 +27,10 @@ const (
 // Run serves the API until ctx ends, then shuts down gracefully:
 //
 //  1. new runs get 503 and readiness turns unavailable, at once;
-//  2. in-flight runs (sync and async) drain for up to ShutdownTimeout, then
-//     the rest are cancelled (failures of type canceled, counted by the
-//     engine) and awaited; the listener stays open meanwhile, answering 503
-//     to new runs;
+//  2. in-flight and queued runs (sync and async) drain for up to
+//     ShutdownTimeout, then the rest are cancelled (failures of type
+//     canceled, counted by the engine) and awaited; the listener stays open
+//     meanwhile, answering 503 to new runs;
 //  3. the listener closes once every answer is written (http.Server.Shutdown);
 //  4. telemetry is shut down, which flushes a final export.
 //
@@ -73,10 +73,12 @@ func Run(ctx context.Context, o Options) (err error) {
 	// The recorder is built here rather than by engine.WithMeterProvider so
 	// that preloaded workflow names stay out of the workflow_name bound.
 	rec, err := instrument.New(mp, instrument.WithGenAI(o.Semconv == "genai"),
-		instrument.WithMaxWorkflowNames(o.MaxWorkflowNames), instrument.WithCost(table.Cost))
+		instrument.WithMaxWorkflowNames(o.MaxWorkflowNames), instrument.WithMaxModels(o.MaxModels),
+		instrument.WithCost(table.Cost))
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	rec.ExposeZeroes(ctx)
 	eng, err := engine.New(
 		engine.WithProviders(set),
 		engine.WithObserver(rec),
@@ -111,6 +113,8 @@ func Run(ctx context.Context, o Options) (err error) {
 	srv, err := server.New(eng,
 		server.WithWorkflows(plans...),
 		server.WithMaxInflight(o.MaxInflight),
+		server.WithMaxQueued(o.MaxQueued),
+		server.WithQueueObserver(rec),
 		server.WithHistorySize(o.HistorySize),
 		server.WithAuthToken(token),
 		server.WithProtectOps(o.ProtectOps),

@@ -188,6 +188,7 @@ func assertNine(t *testing.T, text string, simIn, simOut float64) {
 	})
 	assertSeries(t, f, "orchestrator_run_rejections_total", map[string]float64{
 		"reason=invalid_workflow": 1, "reason=too_large": 1, "reason=malformed": 1, "reason=invalid_inputs": 1,
+		"reason=max_inflight": 0, "reason=queue_full": 0, "reason=draining": 0,
 	})
 	assertBuckets(t, f, "orchestrator_workflow_duration_seconds", workflowBuckets)
 	assertBuckets(t, f, "orchestrator_llm_request_duration_seconds", llmBuckets)
@@ -512,13 +513,14 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	o := app.DefaultOptions()
 	o.MaxInflight, o.HistorySize, o.MaxConcurrency, o.MaxHeap = 0, 0, -1, -1
+	o.MaxQueued, o.MaxModels, o.MaxWorkflowNames = -1, -1, -1
 	o.Semconv, o.LogLevel, o.ProtectOps = "x", "loud", true
 	o.AllowHTTPHosts = []string{"https://x.example/"}
 	o.WorkflowsDir = "testdata/none"
 	err := o.Validate()
 	joined, ok := err.(interface{ Unwrap() []error })
-	if !ok || len(joined.Unwrap()) != 9 {
-		t.Errorf("want 9 problems at once, got:\n%v", err)
+	if !ok || len(joined.Unwrap()) != 12 {
+		t.Errorf("want 12 problems at once, got:\n%v", err)
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("workflows dir problem should wrap the stat error: %v", err)

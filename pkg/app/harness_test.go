@@ -60,9 +60,15 @@ func newFakes(t *testing.T) *fakes {
 		block:     newBlockingServer(t),
 	}
 	var mu sync.Mutex
-	flaky := 0
+	flaky, limited := 0, 0
 	f.openai.SetReplyFunc(func(_ int, req providertest.Request) providertest.Reply {
 		switch req.Model() {
+		case "gpt-429": // rate limited once, with Retry-After: 1
+			mu.Lock()
+			defer mu.Unlock()
+			if limited++; limited == 1 {
+				return providertest.Reply{Fault: providertest.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: "1"}
+			}
 		case "gpt-bad":
 			return providertest.Reply{Fault: providertest.FaultStatus, Status: http.StatusBadRequest}
 		case "gpt-401":

@@ -27,8 +27,12 @@ type Options struct {
 	// ShutdownTimeout bounds the drain of in-flight runs after ctx ends;
 	// runs still in flight then are cancelled.
 	ShutdownTimeout time.Duration
-	// MaxInflight bounds the runs executing at once; past it, 429.
+	// MaxInflight bounds the runs executing at once; past it, synchronous
+	// runs get 429 and asynchronous ones queue (see MaxQueued).
 	MaxInflight int
+	// MaxQueued bounds the asynchronous runs waiting for a run slot; past
+	// it, 429. 0 turns queueing off.
+	MaxQueued int
 	// MaxConcurrency, when > 0, overrides every workflow's max_concurrency.
 	MaxConcurrency int
 	// HistorySize bounds the finished runs kept for GET /v1/runs/{id}.
@@ -50,6 +54,9 @@ type Options struct {
 	// inline workflows (preloaded names are always kept); past it the value
 	// is "_other".
 	MaxWorkflowNames int
+	// MaxModels bounds the distinct model label values (requested and
+	// reported models together); past it the value is "_other".
+	MaxModels int
 	// LogLevel is debug, info, warn or error; LogFormat is json or text.
 	LogLevel, LogFormat string
 
@@ -66,15 +73,19 @@ type Options struct {
 }
 
 // DefaultOptions returns the defaults: :8080, 30 s shutdown timeout,
-// server.DefaultMaxInflight, info-level JSON logs on os.Stderr, os.Getenv.
+// server.DefaultMaxInflight and DefaultMaxQueued, GenAI metrics on, 200
+// workflow names and 100 models per label, info-level JSON logs on
+// os.Stderr, os.Getenv.
 func DefaultOptions() Options {
 	return Options{
 		Addr:             ":8080",
 		ShutdownTimeout:  30 * time.Second,
 		MaxInflight:      server.DefaultMaxInflight,
+		MaxQueued:        server.DefaultMaxQueued,
 		HistorySize:      server.DefaultHistorySize,
 		Semconv:          "genai",
 		MaxWorkflowNames: 200,
+		MaxModels:        100,
 		LogLevel:         "info",
 		LogFormat:        "json",
 		Getenv:           os.Getenv,
@@ -97,6 +108,9 @@ func (o Options) Validate() error {
 	if o.MaxInflight < 1 {
 		add("max inflight %d: want >= 1", o.MaxInflight)
 	}
+	if o.MaxQueued < 0 {
+		add("max queued %d: want >= 0", o.MaxQueued)
+	}
 	if o.MaxConcurrency < 0 {
 		add("max concurrency %d: want >= 0", o.MaxConcurrency)
 	}
@@ -108,6 +122,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxWorkflowNames < 0 {
 		add("max workflow names %d: want >= 0", o.MaxWorkflowNames)
+	}
+	if o.MaxModels < 0 {
+		add("max models %d: want >= 0", o.MaxModels)
 	}
 	if o.MaxHeap < 0 {
 		add("max heap %d: want >= 0", o.MaxHeap)

@@ -18,7 +18,8 @@ func serveCmd(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.ProvidersFile, "providers", "", "a providers `file` adding or overriding named providers")
 	fs.StringVar(&o.PricesFile, "prices", "", "a prices `file` overriding and extending the embedded price table")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "on SIGTERM, how long in-flight runs may drain before they are cancelled")
-	fs.IntVar(&o.MaxInflight, "max-inflight", o.MaxInflight, "runs executing at once; past it, 429 with Retry-After")
+	fs.IntVar(&o.MaxInflight, "max-inflight", o.MaxInflight, "runs executing at once; past it, sync runs get 429 with Retry-After and async runs queue")
+	fs.IntVar(&o.MaxQueued, "max-queued", o.MaxQueued, "async runs waiting (first in, first out) for one of the --max-inflight slots; past it, 429 (0: no queue)")
 	fs.IntVar(&o.MaxConcurrency, "max-concurrency", 0, "override every workflow's max_concurrency (0: keep it)")
 	fs.IntVar(&o.HistorySize, "history-size", o.HistorySize, "finished runs kept for GET /v1/runs/{id}")
 	fs.Func("max-heap", "readiness fails when heap in use exceeds this `size` (e.g. 512MiB; default GOMEMLIMIT, else no check)", func(v string) error {
@@ -34,6 +35,7 @@ func serveCmd(ctx context.Context, env Env, args []string) int {
 	fs.BoolVar(&o.ProtectOps, "protect-ops", false, "also require the token on /metrics and /health/*")
 	fs.StringVar(&o.Semconv, "semconv", o.Semconv, "genai: also record the OpenTelemetry GenAI semantic-convention metrics; off: only orchestrator_*")
 	fs.IntVar(&o.MaxWorkflowNames, "max-workflow-names", o.MaxWorkflowNames, "distinct workflow_name values of inline workflows before the label becomes _other (preloaded names always count)")
+	fs.IntVar(&o.MaxModels, "max-models", o.MaxModels, "distinct model label values (requested and reported) before the label becomes _other")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or text")
 	pos, code, ok := parseArgs(fs, args)

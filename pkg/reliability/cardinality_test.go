@@ -97,7 +97,7 @@ func TestCardinalityEngine(t *testing.T) {
 
 	// The runs go in phases, each run by one worker per CPU; /metrics and
 	// the heap are measured between phases.
-	workers := runtime.GOMAXPROCS(0)
+	workers, ctx := runtime.GOMAXPROCS(0), t.Context()
 	var firstSeries int
 	var firstHeap float64
 	start, done := time.Now(), 0
@@ -114,7 +114,7 @@ func TestCardinalityEngine(t *testing.T) {
 						errs[w] = err
 						return
 					}
-					if res, err := e.Run(context.Background(), plan, nil); err != nil || res.Status != "success" {
+					if res, err := e.Run(ctx, plan, nil); err != nil || res.Status != "success" {
 						errs[w] = fmt.Errorf("run %d: %v %+v", i, err, res)
 						return
 					}

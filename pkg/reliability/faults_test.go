@@ -65,17 +65,31 @@ func faultCases() []faultCase {
 	}
 }
 
-var faultWorkflow = template.Must(template.New("fault.yaml").Delims("[[", "]]").ParseFiles("testdata/fault.yaml"))
+var faultWorkflows = template.Must(template.New("").Delims("[[", "]]").ParseFiles("testdata/fault.yaml", "testdata/fault-embed.yaml"))
+
+// faultTarget is what the fault matrix calls: chat on either wire, or
+// OpenAI embeddings.
+type faultTarget struct {
+	wire  pt.Wire
+	embed bool
+}
+
+func (ft faultTarget) String() string {
+	if ft.embed {
+		return ft.wire.String() + "-embed"
+	}
+	return ft.wire.String()
+}
 
 // TestProviderFaults runs every fault through the real engine and the real
-// openai and anthropic providers: streamed and plain, persistent (every
-// attempt fails) and transient (the first attempt fails, then the fake
-// answers normally).
+// openai and anthropic providers: chat streamed and plain, OpenAI
+// embeddings, each persistent (every attempt fails) and transient (the
+// first attempt fails, then the fake answers normally).
 func TestProviderFaults(t *testing.T) {
-	for _, wire := range []pt.Wire{pt.OpenAI, pt.Anthropic} {
+	for _, target := range []faultTarget{{wire: pt.OpenAI}, {wire: pt.Anthropic}, {wire: pt.OpenAI, embed: true}} {
 		for _, fc := range faultCases() {
 			for _, stream := range []bool{false, true} {
-				if fc.streamOnly && !stream {
+				if (fc.streamOnly && !stream) || (target.embed && stream) {
 					continue
 				}
 				for _, transient := range []bool{false, true} {
@@ -84,9 +98,9 @@ func TestProviderFaults(t *testing.T) {
 					}
 					mode := map[bool]string{false: "plain", true: "stream"}[stream] + "/" +
 						map[bool]string{false: "persistent", true: "transient"}[transient]
-					t.Run(wire.String()+"/"+fc.name+"/"+mode, func(t *testing.T) {
+					t.Run(target.String()+"/"+fc.name+"/"+mode, func(t *testing.T) {
 						t.Parallel()
-						runFault(t, wire, fc, stream, transient)
+						runFault(t, target, fc, stream, transient)
 					})
 				}
 			}
@@ -94,7 +108,8 @@ func TestProviderFaults(t *testing.T) {
 	}
 }
 
-func runFault(t *testing.T, wire pt.Wire, fc faultCase, stream, transient bool) {
+func runFault(t *testing.T, target faultTarget, fc faultCase, stream, transient bool) {
+	wire := target.wire
 	srv := pt.NewServer(t, wire, fc.reply)
 	if transient {
 		srv.SetScript(fc.reply, pt.Reply{})
@@ -121,11 +136,15 @@ func runFault(t *testing.T, wire pt.Wire, fc faultCase, stream, transient bool) 
 	if fc.slow {
 		timeout = "0.5"
 	}
+	file, wf := "fault.yaml", "fault-"+name
+	if target.embed {
+		file, wf = "fault-embed.yaml", "fault-embed"
+	}
 	var src strings.Builder
-	if err := faultWorkflow.Execute(&src, map[string]any{"Provider": name, "Stream": stream, "TimeoutSeconds": timeout}); err != nil {
+	if err := faultWorkflows.ExecuteTemplate(&src, file, map[string]any{"Provider": name, "Stream": stream, "TimeoutSeconds": timeout}); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := e.Load("fault.yaml", []byte(src.String()))
+	plan, err := e.Load(file, []byte(src.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,12 +200,19 @@ func runFault(t *testing.T, wire pt.Wire, fc faultCase, stream, transient bool) 
 	if fc.partial != nil {
 		pin, pout = fc.partial(wire, stream)
 	}
-	wf := "fault-" + name
+	okOut := int64(pt.DefaultOutputTokens)
+	if target.embed { // embeddings report input tokens only
+		pout, okOut = 0, 0
+	}
 	llm := fmt.Sprintf("model=test-model,provider=%s", name)
+	stepType := "llm"
+	if target.embed {
+		stepType = "embed"
+	}
 	want := map[string]int64{
 		"orchestrator.active_workflows{}": 0,
 		fmt.Sprintf("orchestrator.workflow.executions{status=%s,workflow_name=%s}", status, wf): 1,
-		fmt.Sprintf("orchestrator.step.executions{status=%s,step_type=llm}", status):            1,
+		fmt.Sprintf("orchestrator.step.executions{status=%s,step_type=%s}", status, stepType):   1,
 		fmt.Sprintf("orchestrator.llm.requests{%s,status=failure}", llm):                        int64(failed),
 		fmt.Sprintf("orchestrator.errors{component=provider,error_type=%s}", fc.want):           int64(failed),
 	}
@@ -196,7 +222,7 @@ func runFault(t *testing.T, wire pt.Wire, fc faultCase, stream, transient bool) 
 	if in := int64(failed)*pin + int64(succeeded)*pt.DefaultInputTokens; in > 0 {
 		want[fmt.Sprintf("orchestrator.llm.tokens{%s,type=input}", llm)] = in
 	}
-	if out := int64(failed)*pout + int64(succeeded)*pt.DefaultOutputTokens; out > 0 {
+	if out := int64(failed)*pout + int64(succeeded)*okOut; out > 0 {
 		want[fmt.Sprintf("orchestrator.llm.tokens{%s,type=output}", llm)] = out
 	}
 	if status == "failure" {
@@ -204,7 +230,7 @@ func runFault(t *testing.T, wire pt.Wire, fc faultCase, stream, transient bool) 
 		want["orchestrator.errors{component=executor,error_type=step_failed}"] = 1
 	}
 	if attempts > 1 {
-		want[fmt.Sprintf("orchestrator.step.retries{error_type=%s,step_type=llm}", fc.want)] = int64(attempts - 1)
+		want[fmt.Sprintf("orchestrator.step.retries{error_type=%s,step_type=%s}", fc.want, stepType)] = int64(attempts - 1)
 	}
 	diffCounts(t, counts(t, reader, "orchestrator.active_workflows", "orchestrator.workflow.executions",
 		"orchestrator.step.executions", "orchestrator.llm.requests", "orchestrator.llm.tokens",

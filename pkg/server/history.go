@@ -53,7 +53,7 @@ func (h *history) abort(e *runEntry) {
 }
 
 // get returns the run's document: its result when finished, else a
-// snapshot with status "running".
+// snapshot with status "running" (or "queued" before it started).
 func (h *history) get(id string) (*engine.Result, bool) {
 	h.mu.Lock()
 	e, running := h.running[id]
@@ -64,8 +64,11 @@ func (h *history) get(id string) (*engine.Result, bool) {
 	return h.done.get(id)
 }
 
-// StatusRunning is the status of a run document while the run is in flight.
-const StatusRunning = "running"
+// Statuses of a run document before the run ends.
+const (
+	StatusQueued  = "queued"  // an asynchronous run waiting for a run slot
+	StatusRunning = "running" // the run is executing
+)
 
 // runEntry tracks one run in flight. As the run's observer it keeps the
 // steps' progress for GET /v1/runs/{id}; the engine calls it from many
@@ -76,13 +79,18 @@ type runEntry struct {
 	workflow string
 	started  chan struct{} // closed on RunStart
 	done     chan struct{} // closed when the result is in the history
+	// onStart, when set (before the run), is called on RunStart.
+	onStart func(context.Context)
 
 	mu        sync.Mutex
 	startedAt time.Time
 	steps     map[string]*engine.StepResult
 }
 
-func (e *runEntry) RunStarted(_ context.Context, ev observe.RunStart) {
+func (e *runEntry) RunStarted(ctx context.Context, ev observe.RunStart) {
+	if e.onStart != nil {
+		e.onStart(ctx)
+	}
 	e.mu.Lock()
 	e.startedAt = ev.Start
 	e.mu.Unlock()
@@ -129,10 +137,14 @@ func (e *runEntry) snapshot() *engine.Result {
 		c := *st
 		steps[id] = &c
 	}
+	status := StatusRunning
+	if e.startedAt.IsZero() {
+		status = StatusQueued
+	}
 	res := &engine.Result{
 		ID:        e.id,
 		Workflow:  e.workflow,
-		Status:    StatusRunning,
+		Status:    status,
 		StartedAt: e.startedAt,
 		Steps:     steps,
 		Outputs:   map[string]any{},

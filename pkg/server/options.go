@@ -14,6 +14,7 @@ import (
 // Defaults of the options below.
 const (
 	DefaultMaxInflight   = 1024
+	DefaultMaxQueued     = 1024
 	DefaultHistorySize   = 1000
 	DefaultPlanCacheSize = 256
 	DefaultMaxBodyBytes  = 10 << 20
@@ -26,6 +27,8 @@ type Option func(*config)
 type config struct {
 	workflows      []*engine.Plan
 	maxInflight    int
+	maxQueued      int
+	queue          QueueObserver
 	historySize    int
 	planCacheSize  int
 	maxBodyBytes   int64
@@ -43,6 +46,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		maxInflight:   DefaultMaxInflight,
+		maxQueued:     DefaultMaxQueued,
 		historySize:   DefaultHistorySize,
 		planCacheSize: DefaultPlanCacheSize,
 		maxBodyBytes:  DefaultMaxBodyBytes,
@@ -58,9 +62,22 @@ func WithWorkflows(plans ...*engine.Plan) Option {
 }
 
 // WithMaxInflight bounds the runs executing at once (synchronous and
-// asynchronous); submissions past it get 429. Default DefaultMaxInflight;
+// asynchronous). Past it, synchronous submissions get 429 and asynchronous
+// ones wait in the queue (see WithMaxQueued). Default DefaultMaxInflight;
 // n < 1 makes New fail.
 func WithMaxInflight(n int) Option { return func(c *config) { c.maxInflight = n } }
+
+// WithMaxQueued bounds the asynchronous runs waiting, first in first out,
+// for one of the WithMaxInflight run slots. Past it they get 429 (reason
+// queue_full). 0 turns queueing off: asynchronous runs past the in-flight
+// limit then get 429 like synchronous ones (reason max_inflight). Default
+// DefaultMaxQueued; n < 0 makes New fail.
+func WithMaxQueued(n int) Option { return func(c *config) { c.maxQueued = n } }
+
+// WithQueueObserver receives the admission events behind the queue metrics
+// (typically the instrument.Recorder the engine records with). Default nil:
+// none.
+func WithQueueObserver(q QueueObserver) Option { return func(c *config) { c.queue = q } }
 
 // WithHistorySize bounds the finished runs kept for GET /v1/runs/{id}; the
 // oldest is forgotten first. Runs in flight are always kept. Default

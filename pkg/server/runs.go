@@ -31,11 +31,11 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sl, ok := s.admit(w, r)
+	tk, ok := s.admit(w, r, async)
 	if !ok {
 		return
 	}
-	defer sl.release() // a no-op once an async run took the slot over
+	defer tk.release() // a no-op once an async run took the ticket over
 	var req runRequest
 	if !s.decodeBody(w, r, &req, false) {
 		return
@@ -44,7 +44,7 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.start(w, r, plan, req.Inputs, async, sl)
+	s.start(w, r, plan, req.Inputs, async, tk)
 }
 
 func (s *Server) postWorkflowRun(w http.ResponseWriter, r *http.Request) {
@@ -58,16 +58,16 @@ func (s *Server) postWorkflowRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no preloaded workflow named %q", name))
 		return
 	}
-	sl, ok := s.admit(w, r)
+	tk, ok := s.admit(w, r, async)
 	if !ok {
 		return
 	}
-	defer sl.release()
+	defer tk.release()
 	var req workflowRunRequest
 	if !s.decodeBody(w, r, &req, true) {
 		return
 	}
-	s.start(w, r, plan, req.Inputs, async, sl)
+	s.start(w, r, plan, req.Inputs, async, tk)
 }
 
 func (s *Server) asyncParam(w http.ResponseWriter, r *http.Request) (async, ok bool) {
@@ -155,11 +155,23 @@ func (s *Server) inlinePlan(w http.ResponseWriter, r *http.Request, raw json.Raw
 	return p, true
 }
 
-// start runs plan. Synchronously it answers 200 with the result document;
-// asynchronously it answers 202 {"id"} once the run has started, handing
-// the run slot to the run's goroutine.
-func (s *Server) start(w http.ResponseWriter, r *http.Request, plan *engine.Plan, inputs map[string]any, async bool, sl *slot) {
+// start runs plan. Synchronously it answers 200 with the result document.
+// Asynchronously it hands the ticket to the run's goroutine and answers 202
+// {"id"}: once the run has started when it holds a run slot, or at once
+// when it was queued (the document then says "queued" until it starts).
+func (s *Server) start(w http.ResponseWriter, r *http.Request, plan *engine.Plan, inputs map[string]any, async bool, tk *ticket) {
+	var wt *waiter
+	if tk.queued {
+		if err := checkInputs(plan, inputs); err != nil {
+			s.reject(w, r, ReasonInvalidInputs, http.StatusBadRequest, err.Error())
+			return
+		}
+		wt = s.enqueue(r.Context(), tk)
+	}
 	e := s.history.begin(newRunID(), plan.Workflow.Name)
+	if wt == nil {
+		e.onStart = s.queue.QueueBypassed
+	}
 	opts := []engine.RunOption{engine.WithRunID(e.id), engine.WithRunObserver(e)}
 	if !async {
 		ctx, cancel := s.runContext(r.Context())
@@ -179,18 +191,28 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, plan *engine.Plan
 	// not its cancellation.
 	ctx, cancel := s.runContext(context.WithoutCancel(r.Context()))
 	errc := make(chan error, 1)
-	owned := sl.handOff() // Wait waits for the goroutine through its slot
+	owned := tk.handOff() // Wait waits for the goroutine through its ticket
 	go func() {
 		defer owned.release()
 		defer cancel()
+		if wt != nil {
+			s.awaitTurn(ctx, owned, wt)
+		}
 		res, err := s.eng.Run(ctx, plan, inputs, opts...)
 		if err != nil {
 			s.history.abort(e)
+			if wt != nil { // nobody reads errc any more: its 202 is answered
+				s.log.ErrorContext(ctx, "queued run failed to start", "run_id", e.id, "error", err)
+			}
 			errc <- err
 			return
 		}
 		s.history.finish(e, res)
 	}()
+	if wt != nil {
+		s.accepted(w, e.id)
+		return
+	}
 	select {
 	case <-e.started:
 		s.accepted(w, e.id)

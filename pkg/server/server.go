@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,7 +26,8 @@ import (
 // Rejection reasons: the closed set of the reason attribute of
 // orchestrator.run.rejections.
 const (
-	ReasonMaxInflight     = "max_inflight"     // 429: --max-inflight runs already executing
+	ReasonMaxInflight     = "max_inflight"     // 429: --max-inflight runs already executing (synchronous runs, or any run when queueing is off)
+	ReasonQueueFull       = "queue_full"       // 429: an asynchronous run found --max-queued runs already waiting
 	ReasonDraining        = "draining"         // 503: the server is shutting down
 	ReasonMalformed       = "malformed"        // 400: the body is not the expected JSON
 	ReasonTooLarge        = "too_large"        // 413: the body exceeds the limit
@@ -33,7 +35,7 @@ const (
 	ReasonInvalidInputs   = "invalid_inputs"   // 400: missing or undeclared inputs
 )
 
-var reasons = []string{ReasonMaxInflight, ReasonDraining, ReasonMalformed, ReasonTooLarge, ReasonInvalidWorkflow, ReasonInvalidInputs}
+var reasons = []string{ReasonMaxInflight, ReasonQueueFull, ReasonDraining, ReasonMalformed, ReasonTooLarge, ReasonInvalidWorkflow, ReasonInvalidInputs}
 
 const meterName = "github.com/orchestrator-dev/orchestrator/pkg/server"
 
@@ -51,11 +53,15 @@ type Server struct {
 
 	rejections metric.Int64Counter
 	reasonOpts map[string]metric.AddOption
+	queue      QueueObserver
 
-	// mu guards draining and inflight; wg counts admitted runs.
+	// mu guards draining, inflight, waiting, reserved and the elem of every
+	// waiter; wg counts admitted submissions (tickets) until released.
 	mu       sync.Mutex
 	draining bool
-	inflight int
+	inflight int       // run slots taken (<= maxInflight)
+	waiting  list.List // of *waiter, oldest first
+	reserved int       // queue places of async submissions still being decoded
 	wg       sync.WaitGroup
 	// stopCtx is cancelled when Wait's ctx ends: every run still in flight
 	// is cancelled through it.
@@ -83,6 +89,8 @@ func New(eng *engine.Engine, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("server: max body bytes must be >= 1, got %d", cfg.maxBodyBytes)
 	case cfg.retryAfter <= 0:
 		return nil, fmt.Errorf("server: retry-after must be > 0, got %s", cfg.retryAfter)
+	case cfg.maxQueued < 0:
+		return nil, fmt.Errorf("server: max queued must be >= 0, got %d", cfg.maxQueued)
 	}
 	s := &Server{
 		eng:       eng,
@@ -91,6 +99,10 @@ func New(eng *engine.Engine, opts ...Option) (*Server, error) {
 		workflows: make(map[string]*engine.Plan, len(cfg.workflows)),
 		plans:     newLRU[[sha256.Size]byte, *engine.Plan](cfg.planCacheSize),
 		history:   newHistory(cfg.historySize),
+		queue:     cfg.queue,
+	}
+	if s.queue == nil {
+		s.queue = nopQueue{}
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -112,13 +124,16 @@ func New(eng *engine.Engine, opts ...Option) (*Server, error) {
 	var err error
 	s.rejections, err = mp.Meter(meterName).Int64Counter("orchestrator.run.rejections",
 		metric.WithUnit("{rejection}"),
-		metric.WithDescription("Run submissions rejected before executing, by reason (max_inflight, draining, malformed, too_large, invalid_workflow, invalid_inputs)."))
+		metric.WithDescription("Run submissions rejected before executing, by reason (max_inflight, queue_full, draining, malformed, too_large, invalid_workflow, invalid_inputs)."))
 	if err != nil {
 		return nil, fmt.Errorf("server: create rejection counter: %w", err)
 	}
 	s.reasonOpts = make(map[string]metric.AddOption, len(reasons))
 	for _, r := range reasons {
 		s.reasonOpts[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r)))
+		// Every reason's series exists from the start, at 0: rate() then
+		// sees the first rejection, and dashboards show 0 rather than no data.
+		s.rejections.Add(context.Background(), 0, s.reasonOpts[r])
 	}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 
@@ -163,10 +178,11 @@ func (s *Server) Drain() {
 	s.mu.Unlock()
 }
 
-// Wait drains (see Drain) and waits for every admitted run to return. When
-// ctx ends first, it cancels the runs still in flight (they end as failures
-// of type canceled), waits for them to return, and reports how many it
-// cancelled. Safe to call more than once.
+// Wait drains (see Drain) and waits for every admitted run to return,
+// queued ones included: they keep getting run slots as runs end. When ctx
+// ends first, it cancels the runs still executing or waiting (they end as
+// failures of type canceled, counted like any run), waits for them to
+// return, and reports how many it cancelled. Safe to call more than once.
 func (s *Server) Wait(ctx context.Context) error {
 	s.Drain()
 	done := make(chan struct{})
@@ -180,7 +196,7 @@ func (s *Server) Wait(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
-	n := s.inflight
+	n := s.inflight + s.waiting.Len()
 	s.mu.Unlock()
 	s.stop()
 	<-done
@@ -188,53 +204,6 @@ func (s *Server) Wait(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("cancelled %d in-flight runs: %w", n, context.Cause(ctx))
-}
-
-// admit takes a run slot, or answers 503 (draining) or 429 (limit) and
-// returns false.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*slot, bool) {
-	s.mu.Lock()
-	switch {
-	case s.draining:
-		s.mu.Unlock()
-		s.reject(w, r, ReasonDraining, http.StatusServiceUnavailable, "server is shutting down and accepts no new runs; retry on another instance")
-		return nil, false
-	case s.inflight >= s.cfg.maxInflight:
-		s.mu.Unlock()
-		s.reject(w, r, ReasonMaxInflight, http.StatusTooManyRequests,
-			fmt.Sprintf("too many runs in flight (limit %d); retry later", s.cfg.maxInflight))
-		return nil, false
-	}
-	s.inflight++
-	s.wg.Add(1)
-	s.mu.Unlock()
-	return &slot{s: s}, true
-}
-
-// slot is one admitted run's place under the in-flight limit. It is used
-// by one goroutine at a time.
-type slot struct {
-	s    *Server
-	done bool
-}
-
-// release frees the slot; later calls do nothing.
-func (sl *slot) release() {
-	if sl.done {
-		return
-	}
-	sl.done = true
-	sl.s.mu.Lock()
-	sl.s.inflight--
-	sl.s.mu.Unlock()
-	sl.s.wg.Done()
-}
-
-// handOff moves the slot to a new owner (an async run's goroutine): sl's
-// release then does nothing.
-func (sl *slot) handOff() *slot {
-	sl.done = true
-	return &slot{s: sl.s}
 }
 
 // runContext derives a run's context from parent: it is also cancelled when

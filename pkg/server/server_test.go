@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/errtype"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/observe"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
+	"github.com/orchestrator-dev/orchestrator/pkg/instrument"
 	"github.com/orchestrator-dev/orchestrator/pkg/server"
 )
 
@@ -83,17 +85,20 @@ type env struct {
 	reader *sdkmetric.ManualReader
 }
 
-// spanRecorder records the span context of each run's ctx at RunStart.
+// spanRecorder records the span context of each run's ctx at RunStart, and
+// the order in which runs started.
 type spanRecorder struct {
 	observe.Nop
-	mu    sync.Mutex
-	spans map[string]trace.SpanContext
+	mu      sync.Mutex
+	spans   map[string]trace.SpanContext
+	started []string
 }
 
 func (r *spanRecorder) RunStarted(ctx context.Context, e observe.RunStart) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.spans[e.RunID] = trace.SpanContextFromContext(ctx)
+	r.started = append(r.started, e.RunID)
 }
 
 const echoWorkflow = `name: echo
@@ -132,7 +137,11 @@ func newEnv(t *testing.T, extra ...server.Option) (*env, *spanRecorder) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	eng, err := engine.New(engine.WithProviders(set), engine.WithMeterProvider(mp), engine.WithObserver(rec))
+	metrics, err := instrument.New(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.WithProviders(set), engine.WithObserver(metrics), engine.WithObserver(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +153,7 @@ func newEnv(t *testing.T, extra ...server.Option) (*env, *spanRecorder) {
 		}
 		plans = append(plans, p)
 	}
-	opts := append([]server.Option{server.WithWorkflows(plans...), server.WithMeterProvider(mp),
+	opts := append([]server.Option{server.WithWorkflows(plans...), server.WithMeterProvider(mp), server.WithQueueObserver(metrics),
 		server.WithMetricsHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "metrics\n") })),
 		server.WithHealthHandlers(
 			http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "live\n") }),
@@ -560,7 +569,7 @@ func TestNewValidatesOptions(t *testing.T) {
 	}
 	for _, o := range []server.Option{
 		server.WithMaxInflight(0), server.WithHistorySize(0), server.WithPlanCacheSize(0),
-		server.WithMaxBodyBytes(0), server.WithRetryAfter(0),
+		server.WithMaxBodyBytes(0), server.WithRetryAfter(0), server.WithMaxQueued(-1),
 	} {
 		if _, err := server.New(eng, o); err == nil {
 			t.Error("want an error")
@@ -592,6 +601,13 @@ func find(rm metricdata.ResourceMetrics, name string) (metricdata.Metrics, bool)
 	return metricdata.Metrics{}, false
 }
 
+// allReasons is the closed set of rejection reasons; each series exists
+// from the start, at 0.
+var allReasons = []string{server.ReasonMaxInflight, server.ReasonQueueFull, server.ReasonDraining, server.ReasonMalformed,
+	server.ReasonTooLarge, server.ReasonInvalidWorkflow, server.ReasonInvalidInputs}
+
+// assertRejections checks the rejection counts: want's, and 0 for every
+// other reason.
 func assertRejections(t *testing.T, r *sdkmetric.ManualReader, want map[string]int64) {
 	t.Helper()
 	m, ok := find(collect(t, r), "orchestrator.run.rejections")
@@ -599,8 +615,13 @@ func assertRejections(t *testing.T, r *sdkmetric.ManualReader, want map[string]i
 		t.Fatal("no orchestrator.run.rejections")
 	}
 	var dps []metricdata.DataPoint[int64]
-	for reason, n := range want {
-		dps = append(dps, metricdata.DataPoint[int64]{Attributes: attribute.NewSet(attribute.String("reason", reason)), Value: n})
+	for _, reason := range allReasons {
+		dps = append(dps, metricdata.DataPoint[int64]{Attributes: attribute.NewSet(attribute.String("reason", reason)), Value: want[reason]})
+	}
+	for reason := range want {
+		if !slices.Contains(allReasons, reason) {
+			t.Fatalf("reason %q is outside the closed set", reason)
+		}
 	}
 	metricdatatest.AssertEqual(t, metricdata.Metrics{
 		Name:        "orchestrator.run.rejections",

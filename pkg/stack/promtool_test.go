@@ -80,6 +80,11 @@ func TestAlertRules(t *testing.T) {
 		"OrchestratorNoWorkflowsCompleted",      // no workflows completed while traffic is expected
 		"OrchestratorActiveWorkflowsStuck",      // active workflows stuck
 		"OrchestratorDown",                      // the orchestrator down or absent
+		// Issue 7.
+		"OrchestratorLLMTimeToFirstTokenHigh", // TTFT p95 above its SLO
+		"OrchestratorLLMCostBurnRateHigh",     // USD per hour above a threshold
+		"OrchestratorLabelOverflow",           // workflow_name or model folded into _other
+		"OrchestratorRunsRejected",            // overload rejections (429)
 	}
 	for _, w := range want {
 		if !slices.Contains(names, w) {

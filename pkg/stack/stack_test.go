@@ -37,6 +37,17 @@ var nine = []string{
 	"orchestrator_step_duration_seconds", "orchestrator_errors_total",
 }
 
+// beyond are the metric families of issue 7 (beyond the nine, GenAI
+// semantic conventions included); the demo traffic makes each of them
+// appear, and the collector must re-export each exactly too.
+var beyond = []string{
+	"orchestrator_llm_time_to_first_token_seconds", "orchestrator_llm_cost_usd_total", "orchestrator_workflow_cost_usd_total",
+	"orchestrator_step_retries_total", "orchestrator_step_backoff_seconds", "orchestrator_llm_rate_limit_wait_seconds",
+	"orchestrator_run_queue_depth", "orchestrator_run_queue_wait_seconds", "orchestrator_label_overflow_total",
+	"orchestrator_run_rejections_total", "gen_ai_client_operation_duration_seconds", "gen_ai_client_token_usage",
+	"gen_ai_client_operation_time_to_first_chunk_seconds",
+}
+
 // TestStack runs the stack of compose.yaml with real binaries on loopback:
 // the collector distribution on otel-collector/config.yaml, `orchestrator
 // serve` pushing OTLP to it, Debian's prometheus on prometheus/prometheus.yml
@@ -76,7 +87,7 @@ func TestStack(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+grpcAddr,
 		"OTEL_METRIC_EXPORT_INTERVAL=500",
 		"OTEL_SERVICE_NAME=orchestrator",
-	), "serve", "--addr", orchAddr, "--workflows", "examples")
+	), "serve", "--addr", orchAddr, "--workflows", "examples", "--max-workflow-names", "0")
 	orchURL := "http://" + orchAddr
 	waitUp(t, orch, orchURL+"/health/live", time.Minute)
 
@@ -98,7 +109,8 @@ func TestStack(t *testing.T) {
 	}
 
 	// Traffic: the demo mix for 20 s, plus one run of each provider failure
-	// mode so that every series exists whatever the mix draws.
+	// mode so that every series exists whatever the mix draws, and one
+	// inline workflow, whose name overflows --max-workflow-names 0.
 	demo := start(t, "orchestrator demo", orchBin, cleanEnv(),
 		"demo", "--target", orchURL, "--rate", "10", "--duration", "20s", "--concurrency", "8", "--seed", "7")
 	var wg sync.WaitGroup
@@ -112,6 +124,12 @@ func TestStack(t *testing.T) {
 			}
 		})
 	}
+	wg.Go(func() {
+		inline := "name: inline-demo\nsteps:\n  - id: a\n    type: llm\n    provider: simulated\n    model: sim-fast\n    prompt: hi\n"
+		if status, err := post(t.Context(), orchURL+"/v1/runs", map[string]any{"workflow": inline}); err != nil || status != "success" {
+			t.Errorf("inline run: %q %v", status, err)
+		}
+	})
 	wg.Wait()
 
 	t.Run("every dashboard and rule query returns data", func(t *testing.T) {
@@ -159,9 +177,18 @@ func TestStack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("collector exporter vs direct /metrics (- direct, + collector):\n%v", err)
 		}
-		for _, name := range nine {
+		for _, name := range append(slices.Clone(nine), beyond...) {
 			if !slices.ContainsFunc(slices.Collect(maps.Keys(direct)), func(k string) bool { return strings.HasPrefix(k, name) }) {
 				t.Errorf("%s is missing from /metrics after the traffic", name)
+			}
+		}
+		for series, want := range map[string]string{
+			`orchestrator_label_overflow_total{label="workflow_name"}`:                       "1",
+			`orchestrator_workflow_executions_total{status="success",workflow_name="_other"}`: "1",
+			`orchestrator_run_queue_depth`:                                                    "0",
+		} {
+			if got := direct[series]; got != want {
+				t.Errorf("%s = %q, want %q", series, got, want)
 			}
 		}
 		if v := direct["orchestrator_active_workflows"]; v != "0" {
@@ -224,8 +251,13 @@ func promConfig(t *testing.T, dir string, targets map[string]string) string {
 
 // postRun runs a preloaded workflow synchronously and returns its status.
 func postRun(ctx context.Context, base, workflow string, inputs map[string]any) (string, error) {
-	body, _ := json.Marshal(map[string]any{"inputs": inputs})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/workflows/"+workflow+"/runs", bytes.NewReader(body))
+	return post(ctx, base+"/v1/workflows/"+workflow+"/runs", map[string]any{"inputs": inputs})
+}
+
+// post sends a synchronous run request and returns the run's status.
+func post(ctx context.Context, url string, reqBody map[string]any) (string, error) {
+	body, _ := json.Marshal(reqBody)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -237,7 +269,7 @@ func postRun(ctx context.Context, base, workflow string, inputs map[string]any) 
 	defer resp.Body.Close()
 	var res struct{ Status string }
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("POST /v1/workflows/%s/runs: %s (%v)", workflow, resp.Status, err)
+		return "", fmt.Errorf("POST %s: %s (%v)", url, resp.Status, err)
 	}
 	return res.Status, nil
 }
