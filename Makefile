@@ -7,7 +7,7 @@ COLLECTOR := $(BIN)/otelcol-orchestrator
 BENCH_COUNT ?= 6
 GOTEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test test-go deps collector check-stack demo bench load load-1000 lint build fuzz dashboards clean
+.PHONY: run test test-go deps collector check-stack demo bench load load-1000 mem lint build fuzz dashboards clean
 
 ## run: serve the bundled examples on the simulated provider (no keys, no network)
 run:
@@ -49,7 +49,7 @@ dashboards:
 demo:
 	docker compose up --build
 
-## bench: every benchmark, -count=$(BENCH_COUNT), summarised with benchstat into bench/
+## bench: every benchmark, -count=$(BENCH_COUNT), summarised with benchstat into bench/ (BENCH_PKGS, BENCH select; see docs/performance.md)
 bench:
 	./scripts/bench.sh $(BENCH_COUNT)
 
@@ -61,6 +61,11 @@ load: build
 ## load-1000: 1,000 runs in flight (simulated model with 200 ms latency)
 load-1000: build
 	$(GO) run ./cmd/loadtest -bin $(BIN)/orchestrator -concurrency 1000 -duration 15s -latency 200ms
+
+## mem: 10,000 in-flight runs (simulated model, 1 s latency): heap and stack per run, peak RSS
+mem:
+	$(GO) run ./cmd/memtest -runs 10000 -latency 1s -mode engine
+	$(GO) run ./cmd/memtest -runs 10000 -latency 1s -mode api
 
 ## lint: gofmt, go vet, and staticcheck when it installs
 lint:

@@ -112,6 +112,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	srv, err := server.New(eng,
 		server.WithWorkflows(plans...),
+		server.WithInlineDir(o.WorkflowsDir),
 		server.WithMaxInflight(o.MaxInflight),
 		server.WithMaxQueued(o.MaxQueued),
 		server.WithQueueObserver(rec),

@@ -157,6 +157,32 @@ func TestExtraMetrics(t *testing.T) {
 		labels(append(claudeOp, tin)...): 20, labels(append(claudeOp, tout)...): 8,
 	})
 	assertBuckets(t, fams, "gen_ai_client_token_usage", genAITokBuckets)
+
+	// The equalities of docs/semconv.md: the same attempts, failures and
+	// tokens on both sides.
+	total := func(m map[string]float64, match string) (n float64) {
+		for k, v := range m {
+			if strings.Contains(k, match) {
+				n += v
+			}
+		}
+		return n
+	}
+	reqs, ops := values(fams, "orchestrator_llm_requests_total"), values(fams, "gen_ai_client_operation_duration_seconds")
+	toks, gtoks := values(fams, "orchestrator_llm_tokens_total"), histSums(fams, "gen_ai_client_token_usage")
+	for _, c := range []struct {
+		what       string
+		ours, them float64
+	}{
+		{"attempts", total(reqs, ""), total(ops, "")},
+		{"failed attempts", total(reqs, "status=failure"), total(ops, "error_type=")},
+		{"input tokens", total(toks, "type=input"), total(gtoks, "gen_ai_token_type=input")},
+		{"output tokens", total(toks, "type=output"), total(gtoks, "gen_ai_token_type=output")},
+	} {
+		if c.ours != c.them || c.ours == 0 {
+			t.Errorf("%s: orchestrator %v, gen_ai %v; want equal and > 0", c.what, c.ours, c.them)
+		}
+	}
 }
 
 // labels renders k=v pairs as key() does: sorted, comma-separated.

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,9 +29,27 @@ func noopSpec() step.Spec {
 	}
 }
 
+// spinSpec is the CPU-bound step type of the benchmarks: it hashes 64 KiB
+// (tens of microseconds of CPU, no I/O), so that a fan-out can show whether
+// it keeps both cores busy.
+func spinSpec() step.Spec {
+	buf := make([]byte, 64<<10)
+	return step.Spec{
+		Type:      "spin",
+		NewConfig: func() any { return new(struct{}) },
+		Build: func(step.Builder, *workflow.Step) step.Executor {
+			return step.ExecutorFunc(func(context.Context, step.Runtime) (step.Result, error) {
+				sum := sha256.Sum256(buf)
+				return step.Result{Object: map[string]any{"result": sum[0]}}, nil
+			})
+		},
+	}
+}
+
 func benchEngine(b *testing.B) *engine.Engine {
 	r := step.NewRegistry()
 	r.Register(noopSpec())
+	r.Register(spinSpec())
 	r.Register(transform.Spec())
 	e, err := engine.New(engine.WithSteps(r), engine.WithLogger(quiet()))
 	if err != nil {
@@ -45,8 +64,8 @@ func stepYAML(kind, id string, deps ...string) string {
 	if len(deps) > 0 {
 		dep = ", depends_on: [" + strings.Join(deps, ", ") + "]"
 	}
-	if kind == "noop" {
-		return fmt.Sprintf("  - {id: %s, type: noop%s}\n", id, dep)
+	if kind == "noop" || kind == "spin" {
+		return fmt.Sprintf("  - {id: %s, type: %s%s}\n", id, kind, dep)
 	}
 	tpl := "x"
 	if len(deps) > 0 {
@@ -55,12 +74,13 @@ func stepYAML(kind, id string, deps ...string) string {
 	return fmt.Sprintf("  - {id: %s, type: transform, function: template, template: %q%s}\n", id, tpl, dep)
 }
 
-// benchRun runs the workflow build(kind) for each trivial step kind and
+// benchRun runs the workflow build(kind) for each step kind (noop and
+// transform are trivial, spin is CPU-bound) and
 // reports, besides ns/op (one run of 10 steps): ns/step (mean), p50-ns/step
 // (median run / 10), steps/s, and cores: process CPU time (user+sys, from
 // getrusage) over wall time, i.e. how many cores the runs kept busy.
 func benchRun(b *testing.B, build func(kind string) string) {
-	for _, kind := range []string{"noop", "transform"} {
+	for _, kind := range []string{"noop", "transform", "spin"} {
 		b.Run(kind, func(b *testing.B) {
 			e := benchEngine(b)
 			p, err := e.Load("bench.yaml", []byte(build(kind)))

@@ -7,6 +7,7 @@ import (
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ type cstep struct {
 	groups  []*group // the nested groups this step owns
 	nested  []int    // every step nested in this one, at any depth
 	visible []int    // steps that always finished before this one starts
+	// dataOwner is the first step with the same visible steps: steps with
+	// equal visible sets share one template data map per run.
+	dataOwner int
 	// provider: the step resolved a provider, so its ctx carries the
 	// runtime the observed provider reads.
 	provider bool
@@ -125,8 +129,13 @@ func (cp *compiler) compile(reportCycles bool) {
 		return
 	}
 	state := make([]bool, len(c.steps))
+	owners := map[string]int{}
 	for i := range c.steps {
-		cp.visible(i, state)
+		k := visibleKey(cp.visible(i, state))
+		if _, ok := owners[k]; !ok {
+			owners[k] = i
+		}
+		c.steps[i].dataOwner = owners[k]
 	}
 	cp.built = make([]bool, len(c.steps))
 	for _, i := range c.top.members {
@@ -276,6 +285,16 @@ func (cp *compiler) visible(i int, visiting []bool) []int {
 	}
 	slices.Sort(cs.visible)
 	return cs.visible
+}
+
+// visibleKey encodes a visible set as a map key.
+func visibleKey(v []int) string {
+	b := make([]byte, 0, 4*len(v))
+	for _, i := range v {
+		b = strconv.AppendInt(b, int64(i), 36)
+		b = append(b, ',')
+	}
+	return string(b)
 }
 
 // groupOf returns the nested group holding step i.

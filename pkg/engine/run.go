@@ -48,6 +48,9 @@ type slot struct {
 	obj   map[string]any // the output object of a successful step
 	err   error
 	ended bool
+	// data is the template data (a map[string]any) of every step whose
+	// dataOwner this step is, built by the first of them to start.
+	data atomic.Value
 }
 
 // Run validates inputs (required ones present, declared defaults applied,
@@ -212,7 +215,7 @@ func (gr *groupRun) Stopped() bool { return gr.r.failed.Load() >= 0 }
 // execStep runs one step: condition, attempts with retries, output
 // binding, events, and the bookkeeping of nested steps.
 func (r *run) execStep(ctx context.Context, cs *cstep) dag.Status {
-	rt := &stepRT{r: r, cs: cs, data: r.data(cs)}
+	rt := &stepRT{r: r, cs: cs, data: r.dataFor(cs)}
 	if cs.cond != nil {
 		ok, err := evalCondition(cs, rt.data)
 		switch {
@@ -249,7 +252,7 @@ func (r *run) execStep(ctx context.Context, cs *cstep) dag.Status {
 	if cs.exec == nil {
 		attempts, err = 1, errtype.New(errtype.ExecutionError, errors.New("step was not compiled"))
 	} else {
-		attempts, err = retry.Do(sctx, cs.policy, rt.attempt, retry.OnRetry(rt.onRetry))
+		attempts, err = retry.Do(sctx, cs.policy, rt.attempt, retry.Notify(rt))
 	}
 	if err != nil && ctx.Err() != nil {
 		err = ctxError(ctx, err)
@@ -364,6 +367,21 @@ func (r *run) skipOne(ctx context.Context, cs *cstep, reason string) {
 		Status: observe.StatusSkipped, Error: reason, SkipReason: reason})
 }
 
+// dataFor returns the template data of step cs, shared (read-only) with
+// the steps that have the same visible steps: their visible steps all ended
+// before any of them starts, so the first to start builds it for all.
+func (r *run) dataFor(cs *cstep) map[string]any {
+	v := &r.slots[cs.dataOwner].data
+	if d, ok := v.Load().(map[string]any); ok {
+		return d
+	}
+	d := r.data(cs)
+	if !v.CompareAndSwap(nil, d) {
+		d = v.Load().(map[string]any)
+	}
+	return d
+}
+
 // data returns the template data of step cs: the inputs and the objects of
 // the visible steps that succeeded (skipped steps are absent).
 func (r *run) data(cs *cstep) map[string]any {
@@ -457,7 +475,9 @@ func bind(names []string, res step.Result) (map[string]any, error) {
 	return obj, nil
 }
 
-func (rt *stepRT) onRetry(attempt int, err error, wait time.Duration, fromRetryAfter bool) {
+// Retrying is the step's retry.Notifier: it emits StepRetry and logs the
+// failed attempt.
+func (rt *stepRT) Retrying(attempt int, err error, wait time.Duration, fromRetryAfter bool) {
 	ev := observe.StepRetry{RunID: rt.r.id, Workflow: rt.r.p.name, StepID: rt.cs.id, StepType: rt.cs.typ,
 		Attempt: attempt, ErrorType: errtype.Of(err), Wait: wait, RetryAfter: fromRetryAfter}
 	var ce *callError

@@ -269,8 +269,8 @@ func (r *Recorder) ProviderRequestFinished(ctx context.Context, e observe.Provid
 	}
 }
 
-// QueueEntered counts one run waiting for admission (--max-inflight,
-// max_concurrency or the async queue). Pair it with QueueLeft.
+// QueueEntered counts one run waiting for admission (an asynchronous run
+// queued behind --max-inflight). Pair it with QueueLeft.
 func (r *Recorder) QueueEntered(ctx context.Context) { r.inst.queueDepth.Add(ctx, 1) }
 
 // QueueLeft ends a QueueEntered, recording how long the run waited.

@@ -41,6 +41,7 @@ type config struct {
 	logger         *slog.Logger
 	meterProvider  metric.MeterProvider
 	tracerProvider trace.TracerProvider
+	inlineDir      string
 }
 
 func defaultConfig() config {
@@ -60,6 +61,12 @@ func defaultConfig() config {
 func WithWorkflows(plans ...*engine.Plan) Option {
 	return func(c *config) { c.workflows = append(c.workflows, plans...) }
 }
+
+// WithInlineDir sets the directory that inline workflows (POST /v1/runs)
+// resolve relative file paths against, such as a vector_search index.
+// Paths may not leave it (absolute paths and ".." are refused at load time).
+// Default: "" (the process's working directory); the app passes --workflows.
+func WithInlineDir(dir string) Option { return func(c *config) { c.inlineDir = dir } }
 
 // WithMaxInflight bounds the runs executing at once (synchronous and
 // asynchronous). Past it, synchronous submissions get 429 and asynchronous

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strconv"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine"
@@ -140,7 +141,7 @@ func (s *Server) inlinePlan(w http.ResponseWriter, r *http.Request, raw json.Raw
 	if p, ok := s.plans.get(key); ok {
 		return p, true
 	}
-	p, err := s.eng.Load(file, src)
+	p, err := s.eng.Load(filepath.Join(s.cfg.inlineDir, file), src)
 	if err != nil {
 		var problems workflow.Problems
 		if errors.As(err, &problems) {

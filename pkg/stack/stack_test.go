@@ -183,7 +183,7 @@ func TestStack(t *testing.T) {
 			}
 		}
 		for series, want := range map[string]string{
-			`orchestrator_label_overflow_total{label="workflow_name"}`:                       "1",
+			`orchestrator_label_overflow_total{label="workflow_name"}`:                        "1",
 			`orchestrator_workflow_executions_total{status="success",workflow_name="_other"}`: "1",
 			`orchestrator_run_queue_depth`:                                                    "0",
 		} {
@@ -255,9 +255,9 @@ func postRun(ctx context.Context, base, workflow string, inputs map[string]any) 
 }
 
 // post sends a synchronous run request and returns the run's status.
-func post(ctx context.Context, url string, reqBody map[string]any) (string, error) {
+func post(ctx context.Context, target string, reqBody map[string]any) (string, error) {
 	body, _ := json.Marshal(reqBody)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -269,7 +269,7 @@ func post(ctx context.Context, url string, reqBody map[string]any) (string, erro
 	defer resp.Body.Close()
 	var res struct{ Status string }
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("POST %s: %s (%v)", url, resp.Status, err)
+		return "", fmt.Errorf("POST %s: %s (%v)", target, resp.Status, err)
 	}
 	return res.Status, nil
 }

@@ -120,6 +120,16 @@ func OnRetry(f func(attempt int, err error, wait time.Duration, fromRetryAfter b
 	return func(o *options) { o.onRetry = f }
 }
 
+// Notifier is told about retries, like an OnRetry hook.
+type Notifier interface {
+	Retrying(attempt int, err error, wait time.Duration, fromRetryAfter bool)
+}
+
+// Notify is OnRetry(n.Retrying). Prefer it on hot paths: when n is a
+// pointer, Do costs no allocation until a retry is due, whereas a method
+// value given to OnRetry is allocated on every call.
+func Notify(n Notifier) Option { return func(o *options) { o.onRetry = n.Retrying } }
+
 // WithRand sets the source of jitter, a function returning values in
 // [0, 1). Default: math/rand/v2.Float64.
 func WithRand(f func() float64) Option { return func(o *options) { o.rand = f } }
@@ -148,14 +158,8 @@ func (p *permanent) Unwrap() error { return p.err }
 // error wrapping context.Cause(ctx), whose errtype is therefore the
 // cause's (timeout or canceled).
 func Do(ctx context.Context, p Policy, fn func(ctx context.Context, attempt int) error, opts ...Option) (attempts int, err error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.rand == nil {
-		o.rand = rand.Float64
-	}
 	maxAttempts := max(p.MaxAttempts, 1)
+	var o *options // applied at the first retry: a first attempt that succeeds allocates nothing
 	for attempt := 1; ; attempt++ {
 		err = fn(ctx, attempt)
 		if err == nil {
@@ -169,6 +173,9 @@ func Do(ctx context.Context, p Policy, fn func(ctx context.Context, attempt int)
 		}
 		if ctx.Err() != nil {
 			return attempt, interrupted(ctx, attempt, err)
+		}
+		if o == nil {
+			o = newOptions(opts)
 		}
 		wait, fromRA := p.wait(attempt, err, o.rand)
 		if o.onRetry != nil {
@@ -184,6 +191,17 @@ func Do(ctx context.Context, p Policy, fn func(ctx context.Context, attempt int)
 			}
 		}
 	}
+}
+
+func newOptions(opts []Option) *options {
+	o := &options{rand: rand.Float64}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.rand == nil { // WithRand(nil)
+		o.rand = rand.Float64
+	}
+	return o
 }
 
 func interrupted(ctx context.Context, attempt int, err error) error {
