@@ -83,22 +83,8 @@ func TestSecretsOTLPErrors(t *testing.T) {
 		t.Errorf("the logged export failures do not say why:\n%s", logs.String())
 	}
 	outputs := map[string]string{"the export failure logs": logs.String(), "the shutdown error": errString(shutdownErr)}
-	leaked := strings.Contains(outputs["the export failure logs"]+outputs["the shutdown error"], canary)
-	switch {
-	case leaked && knownOTLPHeaderLeak:
-		t.Skip("KNOWN LEAK (docs/reliability.md, gaps): pkg/telemetry logs and returns OTLP export errors verbatim, " +
-			"so a backend that quotes the OTEL_EXPORTER_OTLP_HEADERS value leaks it; redact header values there, " +
-			"then set knownOTLPHeaderLeak to false")
-	case !leaked && knownOTLPHeaderLeak:
-		t.Error("the OTLP header no longer leaks: set knownOTLPHeaderLeak to false so that this test guards the fix")
-	}
 	noCanary(t, outputs)
 }
-
-// knownOTLPHeaderLeak records that pkg/telemetry does not yet redact OTLP
-// header values from export errors. While it is true, TestSecretsOTLPErrors
-// skips when it sees the leak and fails when it does not.
-const knownOTLPHeaderLeak = true
 
 func errString(err error) string {
 	if err == nil {

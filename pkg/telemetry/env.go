@@ -116,6 +116,7 @@ func (e env) exemplarFilter() (exemplar.Filter, error) {
 type otlpConfig struct {
 	endpoint string // host:port
 	opts     []otlpmetricgrpc.Option
+	secrets  []string // header values: redacted from every error we log or return
 }
 
 const defaultOTLPEndpoint = "localhost:4317"
@@ -175,6 +176,11 @@ func (e env) otlp() (*otlpConfig, error) {
 	}
 	if len(headers) > 0 {
 		c.opts = append(c.opts, otlpmetricgrpc.WithHeaders(headers))
+		for _, v := range headers {
+			if v != "" {
+				c.secrets = append(c.secrets, v)
+			}
+		}
 	}
 
 	switch cv, comp := e.signal("COMPRESSION"); comp {

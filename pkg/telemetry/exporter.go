@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,15 +17,20 @@ import (
 // handler) on every export. Periodic exports report success to the reader
 // (the next export carries the same cumulative values, so nothing is lost);
 // the final export at shutdown returns its error.
+//
+// Header values (OTEL_EXPORTER_OTLP_HEADERS carries vendors' API keys) are
+// redacted from every error it logs or returns: a backend may quote them.
 type loggingExporter struct {
 	sdkmetric.Exporter
-	log   *errorLog
-	final atomic.Bool
+	log     *errorLog
+	final   atomic.Bool
+	secrets []string
 }
 
 func (e *loggingExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
 	err := e.Exporter.Export(ctx, rm)
 	if err != nil {
+		err = redact(err, e.secrets)
 		e.log.failed(err)
 		if e.final.Load() {
 			return err
@@ -33,6 +39,29 @@ func (e *loggingExporter) Export(ctx context.Context, rm *metricdata.ResourceMet
 	}
 	e.log.succeeded()
 	return nil
+}
+
+// redactedError is err with every secret replaced in its message. It does
+// not unwrap: the wrapped chain still holds the secret.
+type redactedError struct{ msg string }
+
+func (r *redactedError) Error() string { return r.msg }
+
+// redact returns err unchanged when its message holds none of secrets, and
+// otherwise an error with the same message, each secret replaced.
+func redact(err error, secrets []string) error {
+	if err == nil || len(secrets) == 0 {
+		return err
+	}
+	msg := err.Error()
+	clean := msg
+	for _, s := range secrets {
+		clean = strings.ReplaceAll(clean, s, "[REDACTED]")
+	}
+	if clean == msg {
+		return err
+	}
+	return &redactedError{msg: clean}
 }
 
 // errorLog logs at most one export failure per interval, with the number

@@ -167,7 +167,7 @@ func Setup(ctx context.Context, opts Options) (*Telemetry, error) {
 			return nil, fmt.Errorf("otlp exporter: %w", err)
 		}
 		t.endpoint = oc.endpoint
-		t.exporter = &loggingExporter{Exporter: exp, log: &errorLog{
+		t.exporter = &loggingExporter{Exporter: exp, secrets: oc.secrets, log: &errorLog{
 			log: opts.Logger.With("endpoint", oc.endpoint), every: opts.ErrorLogInterval, now: opts.Now}}
 		mpOpts = append(mpOpts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(t.exporter,
 			sdkmetric.WithInterval(interval), sdkmetric.WithTimeout(timeout))))
@@ -231,6 +231,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 			t.exporter.final.Store(true)
 		}
 		if err := t.sdk.Shutdown(ctx); err != nil {
+			if t.exporter != nil {
+				err = redact(err, t.exporter.secrets)
+			}
 			t.shutdownErr = fmt.Errorf("telemetry shutdown: %w", err)
 		}
 	})
