@@ -75,12 +75,17 @@ lint:
 		$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...; \
 	else echo "staticcheck unavailable here; gofmt and vet passed"; fi
 
-## fuzz: run each fuzzer for FUZZTIME (default 60s)
+## reliability: the fault matrix, secrets, sandbox, limits and cardinality tests, verbose (figures in t.Log)
+reliability:
+	$(GO) test -race -count=1 -v ./pkg/reliability
+
+## fuzz: run each fuzzer for FUZZTIME (default 60s); FUZZFLAGS=-parallel=1 on a shared machine
 FUZZTIME ?= 60s
+FUZZFLAGS ?=
 fuzz:
-	$(GO) test ./pkg/engine/workflow -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
-	$(GO) test ./pkg/engine/tmpl -run '^$$' -fuzz FuzzParseRender -fuzztime $(FUZZTIME)
-	$(GO) test ./pkg/engine/cond -run '^$$' -fuzz FuzzCond -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/engine/workflow -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./pkg/engine/tmpl -run '^$$' -fuzz FuzzParseRender -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./pkg/engine/cond -run '^$$' -fuzz FuzzCond -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 
 clean:
 	rm -rf $(BIN) bench
