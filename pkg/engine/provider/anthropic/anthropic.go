@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
-	"net/url"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/endpoint"
 	"strings"
 
 	sdk "github.com/anthropics/anthropic-sdk-go"
@@ -41,23 +39,9 @@ var _ provider.Provider = (*Provider)(nil)
 // OpenTelemetry spans are off, and it reads no environment variable or
 // profile: cfg is the whole configuration.
 func New(cfg provider.Config) (provider.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("invalid base URL %q: want http(s)://host[/path]", base)
-	}
-	if cfg.APIKey == "" && (cfg.APIKeyEnv != "" || u.Hostname() == "api.anthropic.com") {
-		if cfg.APIKeyEnv != "" {
-			return nil, fmt.Errorf("%s is not set", cfg.APIKeyEnv)
-		}
-		return nil, errors.New("no API key configured")
-	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{}
+	base, client, err := endpoint.Resolve(cfg, DefaultBaseURL, "api.anthropic.com")
+	if err != nil {
+		return nil, err
 	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),

@@ -4,9 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/endpoint"
 	"net/http"
-	"net/url"
 	"strings"
 
 	sdk "github.com/openai/openai-go/v3"
@@ -38,23 +37,9 @@ var _ provider.Provider = (*Provider)(nil)
 // The SDK's retries are off and it reads no environment variable: cfg is the
 // whole configuration.
 func New(cfg provider.Config) (provider.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("invalid base URL %q: want http(s)://host[/path]", base)
-	}
-	if cfg.APIKey == "" && (cfg.APIKeyEnv != "" || u.Hostname() == "api.openai.com") {
-		if cfg.APIKeyEnv != "" {
-			return nil, fmt.Errorf("%s is not set", cfg.APIKeyEnv)
-		}
-		return nil, errors.New("no API key configured")
-	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{}
+	base, client, err := endpoint.Resolve(cfg, DefaultBaseURL, "api.openai.com")
+	if err != nil {
+		return nil, err
 	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
