@@ -47,7 +47,7 @@ func TestSpans(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, kv := range llm.Attributes() {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	for k, v := range map[string]string{"gen_ai.operation.name": "chat", "gen_ai.request.model": "ok", "gen_ai.response.model": "ok-v2",
 		"gen_ai.usage.input_tokens": "10", "server.address": "127.0.0.1", "server.port": "8089", "orchestrator.provider": "myfake"} {

@@ -306,7 +306,7 @@ func TestConcurrentRuns(t *testing.T) {
 		for _, p := range got[name].Data.(metricdata.Sum[int64]).DataPoints {
 			m := map[string]string{}
 			for _, a := range p.Attributes.ToSlice() {
-				m[string(a.Key)] = a.Value.Emit()
+				m[string(a.Key)] = a.Value.String()
 			}
 			if match(m) {
 				n += p.Value

@@ -108,7 +108,7 @@ func counts(t testing.TB, r sdkmetric.Reader, names ...string) map[string]int64 
 func series(name string, set attribute.Set) string {
 	var kv []string
 	for _, a := range set.ToSlice() {
-		kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+		kv = append(kv, string(a.Key)+"="+a.Value.String())
 	}
 	return name + "{" + strings.Join(kv, ",") + "}"
 }

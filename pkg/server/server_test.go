@@ -36,7 +36,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type fakeProvider struct {
 	release chan struct{}
 	mu      sync.Mutex
-	waiting int
 	entered chan struct{} // one value per blocked call
 }
 

@@ -155,11 +155,10 @@ func (q Request) Metric(name string) *metricpb.Metric {
 // Resource returns the string attributes of the request's first resource.
 func (q Request) Resource() map[string]string {
 	out := map[string]string{}
-	for _, rm := range q.Body.GetResourceMetrics() {
-		for _, kv := range rm.GetResource().GetAttributes() {
+	if rms := q.Body.GetResourceMetrics(); len(rms) > 0 {
+		for _, kv := range rms[0].GetResource().GetAttributes() {
 			out[kv.GetKey()] = kv.GetValue().GetStringValue()
 		}
-		break
 	}
 	return out
 }
