@@ -7,7 +7,7 @@ COLLECTOR := $(BIN)/otelcol-orchestrator
 BENCH_COUNT ?= 6
 GOTEST_FLAGS ?= -race -timeout 15m
 
-.PHONY: run test test-go deps collector check-stack demo bench load load-1000 mem lint build fuzz dashboards clean
+.PHONY: run test test-go deps collector check-stack demo bench load load-1000 load-stat mem lint build fuzz dashboards clean
 
 ## run: serve the bundled examples on the simulated provider (no keys, no network)
 run:
@@ -57,6 +57,10 @@ bench:
 load: build
 	$(GO) run ./cmd/loadtest -bin $(BIN)/orchestrator -concurrency 32 -duration 10s
 	$(GO) run ./cmd/loadtest -bin $(BIN)/orchestrator -concurrency 32 -duration 10s -inline
+
+## load-stat: make load 6 times (5 s each), benchstat medians ± spread into bench/load-benchstat.txt
+load-stat:
+	./scripts/loadstat.sh 6
 
 ## load-1000: 1,000 runs in flight (simulated model with 200 ms latency)
 load-1000: build
