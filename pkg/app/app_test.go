@@ -258,7 +258,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("no log line of run %v with trace_id %s:\n%s", tr.doc["id"], traceID, in.logs.String())
 	}
 
-	outputs := append([]string{in.logs.String(), in.stdout.String(), text}, in.seen...)
+	outputs := append([]string{in.logs.String(), in.stdout.String(), text}, in.Seen()...)
 	for _, out := range outputs {
 		for _, key := range []string{canaryOpenAI, canaryAnthropic} {
 			if strings.Contains(out, key) {
@@ -318,7 +318,7 @@ func TestHealthAndDrain(t *testing.T) {
 	}
 	f.block.waitEntered(t, n)
 
-	in.cancel() // SIGTERM
+	in.Terminate() // SIGTERM
 	eventually(t, "readiness to turn unavailable", func() bool { return in.do("GET", "/health/ready", "").code == 503 })
 	if a := in.do("GET", "/health/live", ""); a.code != 200 {
 		t.Errorf("live while draining: %d", a.code)

@@ -1,16 +1,14 @@
 package app_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,24 +22,6 @@ const (
 	canaryOpenAI    = "sk-canary-openai-5f3a9c"
 	canaryAnthropic = "sk-ant-canary-7b2e1d"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fakes are the provider APIs the app talks to: OpenAI and Anthropic fakes
 // speaking the real wire formats, scripted by model name, and a blocking
@@ -162,18 +142,15 @@ func (b *blockingServer) waitEntered(t *testing.T, n int) {
 	}
 }
 
-// instance is one app.Run on 127.0.0.1:0.
+// instance is one app.Run on 127.0.0.1:0 (apptest) with the fakes'
+// providers; the short field names keep the tests terse.
 type instance struct {
+	*apptest.Instance
 	t      *testing.T
 	base   string
-	cancel context.CancelFunc
-	done   chan error
-	logs   *syncBuffer
-	stdout *syncBuffer
+	logs   *apptest.Buffer
+	stdout *apptest.Buffer
 	client *http.Client
-	// seen collects every answer body, for the canary check.
-	mu   sync.Mutex
-	seen []string
 }
 
 // start runs the app with the fakes' providers, the testdata workflows and
@@ -184,53 +161,21 @@ func start(t *testing.T, f *fakes, env map[string]string, mod func(*app.Options)
 	for k, v := range env {
 		vars[k] = v
 	}
-	in := &instance{t: t, done: make(chan error, 1), logs: &syncBuffer{}, stdout: &syncBuffer{}}
 	o := app.DefaultOptions()
-	o.Addr = "127.0.0.1:0"
 	o.WorkflowsDir = "testdata/workflows"
 	o.ProvidersFile = f.providersFile
 	o.Getenv = func(k string) string { return vars[k] }
-	o.Stdout, o.Stderr = in.stdout, in.logs
 	o.Version = "v9.9.9-test"
 	o.LogLevel = "debug"
-	addr := make(chan net.Addr, 1)
-	o.OnListen = func(a net.Addr) { addr <- a }
 	if mod != nil {
 		mod(&o)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	in.cancel = cancel
-	go func() { in.done <- app.Run(ctx, o) }()
-	select {
-	case a := <-addr:
-		in.base = "http://" + a.String()
-	case err := <-in.done:
-		cancel()
-		t.Fatalf("app.Run: %v\nlogs:\n%s", err, in.logs.String())
-	}
-	in.client = &http.Client{Transport: &http.Transport{}}
-	t.Cleanup(func() {
-		in.stop()
-		in.client.CloseIdleConnections()
-	})
-	return in
+	ai := apptest.Start(t, o)
+	return &instance{Instance: ai, t: t, base: ai.Base, logs: ai.Stderr, stdout: ai.Stdout, client: ai.Client}
 }
 
 // stop cancels the app and waits for Run to return; it returns Run's error.
-func (in *instance) stop() error {
-	in.cancel()
-	select {
-	case err, ok := <-in.done:
-		if ok {
-			close(in.done)
-			return err
-		}
-		return nil
-	case <-time.After(2 * time.Minute):
-		in.t.Fatal("app.Run did not return")
-		return nil
-	}
-}
+func (in *instance) stop() error { return in.Stop() }
 
 type answer struct {
 	code   int
@@ -241,28 +186,8 @@ type answer struct {
 
 func (in *instance) do(method, path, body string, header ...string) answer {
 	in.t.Helper()
-	req, err := http.NewRequest(method, in.base+path, strings.NewReader(body))
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := in.client.Do(req)
-	if err != nil {
-		in.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	a := answer{code: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &a.doc)
-	in.mu.Lock()
-	in.seen = append(in.seen, a.raw)
-	in.mu.Unlock()
-	return a
+	a := in.Do(method, path, body, header...)
+	return answer{code: a.Code, header: a.Header, raw: a.Raw, doc: a.Doc}
 }
 
 // runInline posts testdata/inline/<name>.yaml with inputs.

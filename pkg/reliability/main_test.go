@@ -1,15 +1,14 @@
 package reliability_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
+	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"log/slog"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,22 +27,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var canary = "sk-reliability-canary-" + rand.Text()
 
 // syncBuffer is a bytes.Buffer safe for concurrent use, for logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = apptest.Buffer
 
 // jsonLogger logs everything, debug included, as JSON into buf.
 func jsonLogger(buf *syncBuffer) *slog.Logger {

@@ -1,17 +1,13 @@
 package reliability_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net"
+	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,61 +16,30 @@ import (
 	"github.com/orchestrator-dev/orchestrator/pkg/telemetry/otlptest"
 )
 
-// serveInstance is one app.Run (`orchestrator serve`) on 127.0.0.1:0.
+// serveInstance is one app.Run (`orchestrator serve`) on 127.0.0.1:0,
+// through apptest; the short names keep the tests terse.
 type serveInstance struct {
+	*apptest.Instance
 	t      testing.TB
 	base   string
-	cancel context.CancelFunc
-	done   chan error
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *apptest.Buffer
+	stderr *apptest.Buffer
 	client *http.Client
-
-	mu   sync.Mutex
-	seen []string // every answer, headers included
 }
 
-// startServe runs the app with the options mod adjusts (Addr, Stdout,
-// Stderr and OnListen are set here).
+// startServe runs the app with the options mod adjusts (the environment is
+// empty unless mod sets Getenv).
 func startServe(t testing.TB, mod func(*app.Options)) *serveInstance {
 	t.Helper()
-	in := &serveInstance{t: t, done: make(chan error, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}, client: newClient(t)}
 	o := app.DefaultOptions()
 	o.Getenv = func(string) string { return "" }
 	mod(&o)
-	o.Addr = "127.0.0.1:0"
-	o.Stdout, o.Stderr = in.stdout, in.stderr
-	addr := make(chan net.Addr, 1)
-	o.OnListen = func(a net.Addr) { addr <- a }
-	ctx, cancel := context.WithCancel(context.Background())
-	in.cancel = cancel
-	go func() { in.done <- app.Run(ctx, o) }()
-	select {
-	case a := <-addr:
-		in.base = "http://" + a.String()
-	case err := <-in.done:
-		cancel()
-		t.Fatalf("app.Run: %v\n%s", err, in.stderr.String())
-	}
-	t.Cleanup(func() { _ = in.stop() })
-	return in
+	ai := apptest.Start(t, o)
+	return &serveInstance{Instance: ai, t: t, base: ai.Base, stdout: ai.Stdout, stderr: ai.Stderr, client: ai.Client}
 }
 
 // stop cancels the app (as SIGTERM does) and returns Run's error.
-func (in *serveInstance) stop() error {
-	in.cancel()
-	select {
-	case err, ok := <-in.done:
-		if ok {
-			close(in.done)
-			return err
-		}
-		return nil
-	case <-time.After(time.Minute):
-		in.t.Fatal("app.Run did not return within a minute")
-		return nil
-	}
-}
+func (in *serveInstance) stop() error { return in.Stop() }
 
 type answer struct {
 	code int
@@ -84,37 +49,12 @@ type answer struct {
 
 func (in *serveInstance) do(method, path, body string, header ...string) answer {
 	in.t.Helper()
-	req, err := http.NewRequest(method, in.base+path, strings.NewReader(body))
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := in.client.Do(req)
-	if err != nil {
-		in.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	a := answer{code: resp.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &a.doc)
-	var h bytes.Buffer
-	_ = resp.Header.Write(&h)
-	in.mu.Lock()
-	in.seen = append(in.seen, fmt.Sprintf("%s %s -> %d\n%s\n%s", method, path, resp.StatusCode, h.String(), raw))
-	in.mu.Unlock()
-	return a
+	a := in.Do(method, path, body, header...)
+	return answer{code: a.Code, raw: a.Raw, doc: a.Doc}
 }
 
-func (in *serveInstance) answers() string {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return strings.Join(in.seen, "\n")
-}
+// answers is every answer so far, headers included.
+func (in *serveInstance) answers() string { return strings.Join(in.Seen(), "\n") }
 
 // TestSecretsServe runs every secrets scenario through `orchestrator serve`
 // (preloaded, inline and asynchronous runs), with the canary as the provider
