@@ -112,6 +112,17 @@ func (e *Engine) Run(ctx context.Context, p *Plan, inputs map[string]any, opts .
 	return res, nil
 }
 
+// CheckInputs applies Run's input rules without running: it returns the
+// same wrapped ErrInvalidInputs Run would. A server uses it to answer 400
+// before queueing a run.
+func (p *Plan) CheckInputs(inputs map[string]any) error {
+	if p == nil || p.plan == nil {
+		return errors.New("engine: inputs of a nil plan")
+	}
+	_, err := p.plan.bindInputs(inputs)
+	return err
+}
+
 // bindInputs checks inputs against the declarations and applies defaults.
 func (c *compiled) bindInputs(given map[string]any) (map[string]any, error) {
 	if len(c.inputs) == 0 {

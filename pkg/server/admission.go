@@ -4,13 +4,9 @@ import (
 	"container/list"
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/orchestrator-dev/orchestrator/pkg/engine"
 )
 
 // QueueObserver receives the events of admission control;
@@ -161,29 +157,3 @@ func (s *Server) awaitTurn(ctx context.Context, tk *ticket, wt *waiter) {
 	s.queue.QueueLeft(ctx, time.Since(wt.since))
 }
 
-// checkInputs applies the engine's input rules (required inputs present
-// unless they have a default; no undeclared input when the workflow declares
-// inputs) to a run about to be queued, so that invalid inputs get their 400
-// at once rather than when the run leaves the queue. engine.Run applies the
-// same rules again and stays the authority.
-func checkInputs(p *engine.Plan, given map[string]any) error {
-	decl := p.Workflow.Inputs
-	if len(decl) == 0 {
-		return nil
-	}
-	var problems []string
-	for _, k := range slices.Sorted(maps.Keys(given)) {
-		if decl[k] == nil {
-			problems = append(problems, fmt.Sprintf("unknown input %q", k))
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(decl)) {
-		if _, ok := given[name]; !ok && !decl[name].HasDefault && decl[name].Required {
-			problems = append(problems, fmt.Sprintf("missing required input %q", name))
-		}
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", engine.ErrInvalidInputs, strings.Join(problems, "; "))
-	}
-	return nil
-}

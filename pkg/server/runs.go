@@ -163,7 +163,7 @@ func (s *Server) inlinePlan(w http.ResponseWriter, r *http.Request, raw json.Raw
 func (s *Server) start(w http.ResponseWriter, r *http.Request, plan *engine.Plan, inputs map[string]any, async bool, tk *ticket) {
 	var wt *waiter
 	if tk.queued {
-		if err := checkInputs(plan, inputs); err != nil {
+		if err := plan.CheckInputs(inputs); err != nil {
 			s.reject(w, r, ReasonInvalidInputs, http.StatusBadRequest, err.Error())
 			return
 		}
