@@ -51,10 +51,7 @@ func TestBuildProblems(t *testing.T) {
 			b := steptest.NewBuilder(nil)
 			b.Settings.AllowHTTPHosts = tt.allow
 			e := b.Build(t, action.Spec(), "id: a\n"+tt.src)
-			steptest.CheckProblems(t, b.Problems, tt.want)
-			if (e == nil) != (len(tt.want) > 0) {
-				t.Errorf("executor = %v with problems %q", e, b.Problems)
-			}
+			steptest.CheckBuild(t, b, e, tt.want)
 		})
 	}
 }

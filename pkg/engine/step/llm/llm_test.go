@@ -35,10 +35,7 @@ func TestBuildProblems(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := steptest.NewBuilder(map[string]provider.Provider{"fake": &steptest.Provider{}})
 			e := b.Build(t, llm.Spec(), tt.src)
-			steptest.CheckProblems(t, b.Problems, tt.want)
-			if (e == nil) != (len(tt.want) > 0) {
-				t.Errorf("executor = %v with problems %q", e, b.Problems)
-			}
+			steptest.CheckBuild(t, b, e, tt.want)
 		})
 	}
 }

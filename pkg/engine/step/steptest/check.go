@@ -3,6 +3,8 @@ package steptest
 import (
 	"strings"
 	"testing"
+
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/step"
 )
 
 // CheckProblems compares reported problems with want, in order. A want
@@ -20,5 +22,15 @@ func CheckProblems(t testing.TB, got, want []string) {
 	}
 	if !ok {
 		t.Errorf("problems:\n got %q\nwant %q", got, want)
+	}
+}
+
+// CheckBuild checks the outcome of Builder.Build: exactly the want
+// problems, and an executor if and only if there were none.
+func CheckBuild(t testing.TB, b *Builder, e step.Executor, want []string) {
+	t.Helper()
+	CheckProblems(t, b.Problems, want)
+	if (e == nil) != (len(want) > 0) {
+		t.Errorf("executor = %v with problems %q", e, b.Problems)
 	}
 }

@@ -61,10 +61,7 @@ func TestBuildProblems(t *testing.T) {
 				b.Build(t, embed.Spec(), embedStep)
 			}
 			e := b.Build(t, vectorsearch.Spec(), tt.src)
-			steptest.CheckProblems(t, b.Problems, tt.want)
-			if (e == nil) != (len(tt.want) > 0) {
-				t.Errorf("executor = %v with problems %q", e, b.Problems)
-			}
+			steptest.CheckBuild(t, b, e, tt.want)
 		})
 	}
 }

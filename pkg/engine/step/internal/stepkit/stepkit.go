@@ -2,13 +2,13 @@ package stepkit
 
 import (
 	"fmt"
-	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/errtype"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/step"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/tmpl"
