@@ -3,7 +3,6 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/app"
+	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/providertest"
 )
 

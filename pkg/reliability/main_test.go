@@ -3,7 +3,6 @@ package reliability_test
 import (
 	"context"
 	"crypto/rand"
-	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"log/slog"
 	"net/http"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
+	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/providertest"
 )
 

@@ -3,7 +3,6 @@ package reliability_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/app"
+	"github.com/orchestrator-dev/orchestrator/pkg/app/apptest"
 	"github.com/orchestrator-dev/orchestrator/pkg/cli"
 	"github.com/orchestrator-dev/orchestrator/pkg/telemetry/otlptest"
 )

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
 )
 
 // QueueObserver receives the events of admission control;
@@ -156,4 +155,3 @@ func (s *Server) awaitTurn(ctx context.Context, tk *ticket, wt *waiter) {
 	}
 	s.queue.QueueLeft(ctx, time.Since(wt.since))
 }
-

@@ -3,7 +3,6 @@ package cond
 import (
 	"errors"
 	"fmt"
-	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"slices"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/errtype"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/tmpl"
 )
 

@@ -2,10 +2,11 @@ package tmpl
 
 import (
 	"fmt"
-	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 )
 
 // Nodes of a parsed template. Each renders itself into a state.

@@ -2,13 +2,14 @@ package workflow
 
 import (
 	"fmt"
-	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 	"math"
 	"reflect"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/internal/suggest"
 )
 
 // decoder is the strict, reflection-based node decoder. It turns yaml.v3

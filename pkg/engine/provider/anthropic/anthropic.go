@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/endpoint"
 	"strings"
 
 	sdk "github.com/anthropics/anthropic-sdk-go"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/errtype"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/endpoint"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/httperr"
 )
 

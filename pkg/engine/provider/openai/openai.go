@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/endpoint"
 	"net/http"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/errtype"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider"
+	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/endpoint"
 	"github.com/orchestrator-dev/orchestrator/pkg/engine/provider/internal/httperr"
 )
 
